@@ -1,0 +1,1 @@
+"""The deterministic synthetic demo business."""

@@ -1,0 +1,1 @@
+"""Reading users' files: readers, column mappings, validation and deduplication."""

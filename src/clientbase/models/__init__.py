@@ -1,0 +1,1 @@
+"""Statistical models with the scikit-learn contract; no framework imports."""

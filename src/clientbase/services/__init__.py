@@ -1,0 +1,1 @@
+"""Use cases: authorise -> load -> compute -> persist -> audit -> commit."""

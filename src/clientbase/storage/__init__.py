@@ -1,0 +1,1 @@
+"""Persistence: ORM, repositories (which never commit), the unit of work and migrations."""

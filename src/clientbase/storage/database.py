@@ -1,0 +1,112 @@
+"""Opening the store: engines with the right pragmas, and the schema's version check.
+
+SQLite (the embedded default) is opened with WAL journalling, foreign keys on and a busy
+timeout, so that a dashboard can read while an import writes. PostgreSQL is opened by URL
+(``postgresql+psycopg://…``; a plain ``postgresql://`` URL is given the psycopg driver).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from clientbase.errors import ConfigurationError, StorageError
+
+__all__ = ["is_sqlite", "normalise_url", "open_engine", "redact", "sqlite_path"]
+
+
+def normalise_url(url: str) -> URL:
+    """Parse ``url`` and choose clientbase's drivers (psycopg 3 for PostgreSQL)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(f"not a database URL: {redact(url)}") from exc
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigurationError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://"
+        )
+    return parsed
+
+
+def redact(url: str | URL) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except ArgumentError:
+        return "<unparseable URL>"
+    return parsed.render_as_string(hide_password=True)
+
+
+def is_sqlite(engine_or_url: Engine | URL | str) -> bool:
+    if isinstance(engine_or_url, Engine):
+        return engine_or_url.dialect.name == "sqlite"
+    url = make_url(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
+    return url.get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite URL, or ``None`` for an in-memory database."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def open_engine(url: str, *, busy_timeout_ms: int = 30_000, create_dir: bool = True) -> Engine:
+    """Create an engine for ``url`` with clientbase's connection settings.
+
+    Raises
+    ------
+    ConfigurationError
+        The URL is not one clientbase can use.
+    StorageError
+        The database cannot be reached.
+    """
+    parsed = normalise_url(url)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(parsed)
+        if path is not None and create_dir:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
+        if path is None:
+            kwargs["poolclass"] = NullPool
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        _install_sqlite_pragmas(engine, busy_timeout_ms)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        engine.dispose()
+        raise StorageError(
+            f"cannot open the database {redact(parsed)}: {exc.orig}",
+            hint="check the URL given with --db or CLIENTBASE_DB",
+        ) from exc
+    return engine
+
+
+def _install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy (not pysqlite) decide where transactions begin, so that BEGIN
+        # covers every statement of a unit of work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")

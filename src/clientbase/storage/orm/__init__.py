@@ -1,0 +1,31 @@
+"""The typed ORM of the store (SQLAlchemy 2). Import models from here."""
+
+from clientbase.storage.orm.base import Base
+from clientbase.storage.orm.campaigns import Campaign, CampaignMember
+from clientbase.storage.orm.catalog import Partner, Product
+from clientbase.storage.orm.customers import Customer, CustomerConsent, CustomerExternalId
+from clientbase.storage.orm.events import Event
+from clientbase.storage.orm.orders import Order, OrderLine
+from clientbase.storage.orm.records import AuditEntry, DemoTruth, ImportBatch
+from clientbase.storage.orm.scoring import CustomerScore, ScoreRun
+from clientbase.storage.orm.users import User
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Campaign",
+    "CampaignMember",
+    "Customer",
+    "CustomerConsent",
+    "CustomerExternalId",
+    "CustomerScore",
+    "DemoTruth",
+    "Event",
+    "ImportBatch",
+    "Order",
+    "OrderLine",
+    "Partner",
+    "Product",
+    "ScoreRun",
+    "User",
+]

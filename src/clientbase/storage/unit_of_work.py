@@ -1,0 +1,57 @@
+"""The unit of work: one session, one transaction, committed only by the service that owns it.
+
+Repositories receive the session and never commit; a service does::
+
+    with UnitOfWork(engine) as uow:
+        ...  # load, compute, persist through repositories using uow.session
+        uow.commit()
+
+Leaving the block without ``commit()`` (or through an exception) rolls everything back.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["UnitOfWork"]
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+        return self._session
+
+    def __enter__(self) -> Self:
+        self._session = self._factory()
+        self._session.begin()
+        return self
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            if session.in_transaction():
+                session.rollback()
+        finally:
+            session.close()
+            self._session = None
