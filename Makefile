@@ -22,9 +22,11 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 install: $(STAMP_RUN)
 install-test: $(STAMP_TEST)
 
-## make demo: build the demo business into the embedded database and show its summary
+DEMO_HOME ?= $(CURDIR)/var/demo
+
+## make demo: build the demo business into its own embedded database and show its summary
 demo: $(STAMP_RUN)
-	$(BIN)/clientbase demo
+	CLIENTBASE_HOME=$(DEMO_HOME) $(BIN)/clientbase demo --replace
 
 ## make test: lint, types, architecture contract and the whole test suite
 test: $(STAMP_TEST)

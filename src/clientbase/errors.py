@@ -69,7 +69,7 @@ class ConfigurationError(ClientbaseError):
     code = "configuration"
 
 
-class InvalidInput(ValueError, ClientbaseError):
+class InvalidInput(ClientbaseError, ValueError):
     """A value given by the user (argument, file content, request body) is wrong."""
 
     exit_code = 65
@@ -96,7 +96,7 @@ class ImportRejected(InvalidInput):
         self.report = report
 
 
-class NotFound(LookupError, ClientbaseError):
+class NotFound(ClientbaseError, LookupError):
     """The thing asked for does not exist (or is not visible to the one asking)."""
 
     exit_code = 66
@@ -120,7 +120,7 @@ class AuthenticationFailed(ClientbaseError):
     code = "authentication"
 
 
-class PermissionDenied(PermissionError, ClientbaseError):
+class PermissionDenied(ClientbaseError, PermissionError):
     """The one asking may not do this; nothing was changed."""
 
     exit_code = 77
@@ -151,13 +151,13 @@ class ModelError(ClientbaseError):
     code = "model"
 
 
-class NotFittedError(AttributeError, ModelError):
+class NotFittedError(ModelError, AttributeError):
     """A prediction was asked of a model that has not been fitted."""
 
     code = "not_fitted"
 
 
-class ConvergenceError(ArithmeticError, ModelError):
+class ConvergenceError(ModelError, ArithmeticError):
     """The optimiser did not reach a maximum of the likelihood."""
 
     code = "convergence"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from clientbase.cli.common import console, settings_from
+from clientbase.errors import InvalidInput
+from clientbase.security.actor import Actor
+from clientbase.services.backup import backup, restore
 from clientbase.services.database import init_database, upgrade_database
 
 DbOption = Annotated[
@@ -27,6 +32,8 @@ def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.add_typer(db_app, name="db")
     db_app.command("upgrade")(db_upgrade)
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
 
 
 def init(ctx: typer.Context, db: DbOption = None) -> None:
@@ -50,3 +57,50 @@ def db_upgrade(ctx: typer.Context, db: DbOption = None) -> None:
         console.print(
             f"Schema upgraded {status.before or 'empty'} -> {status.after} at {status.url}."
         )
+
+
+def _print_stats(title: str, stats: dict[str, int]) -> None:
+    table = Table(title=title)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in stats.items():
+        if rows:
+            table.add_row(name, f"{rows:,}")
+    table.add_row("[b]total[/b]", f"[b]{sum(stats.values()):,}[/b]")
+    console.print(table)
+
+
+def backup_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="New file to write the backup to (SQLite format).")],
+    db: DbOption = None,
+) -> None:
+    """Write a consistent copy of the store to FILE, even while it is in use.
+
+    The backup is a SQLite file whatever the database is, so it can be restored into
+    SQLite or PostgreSQL: `clientbase restore FILE`.
+    """
+    stats = backup(settings_from(ctx, db), file, Actor.local_operator())
+    _print_stats(f"Backup written to {file}", stats)
+
+
+def restore_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Backup file written by `clientbase backup`.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask before replacing the store's content.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Replace the whole content of the store with the backup in FILE.
+
+    Everything in the target store is replaced, in one transaction: if anything fails,
+    the store keeps its old content.
+    """
+    settings = settings_from(ctx, db)
+    if not yes and not typer.confirm(
+        "This replaces everything in the store with the backup. Continue?", default=False
+    ):
+        raise InvalidInput("restore cancelled: nothing was changed")
+    stats = restore(settings, file, Actor.local_operator())
+    _print_stats(f"Store restored from {file}", stats)

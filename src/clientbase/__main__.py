@@ -1,0 +1,5 @@
+"""``python -m clientbase`` runs the command line."""
+
+from clientbase.cli.app import main
+
+main()
