@@ -8,6 +8,14 @@ environment variables prefixed ``CLIENTBASE_`` and the defaults below::
     CLIENTBASE_DB        SQLAlchemy URL of the database (default: SQLite file in HOME)
     CLIENTBASE_CURRENCY  ISO 4217 code of the business's currency (default: HUF)
     CLIENTBASE_DEBUG     show tracebacks on errors (default: false)
+    CLIENTBASE_SECRET_KEY  key signing CSRF tokens of the dashboard (at least 32 characters;
+                         required by ``clientbase serve`` unless CLIENTBASE_DEMO is true)
+    CLIENTBASE_DEMO      demo mode: a fixed, public secret key is accepted (default: false)
+    CLIENTBASE_SESSION_HOURS        lifetime of a dashboard session (default: 12)
+    CLIENTBASE_LOGIN_MAX_FAILURES   failed sign-ins per user name within the window before
+                                    sign-in is refused (default: 5)
+    CLIENTBASE_LOGIN_WINDOW_MINUTES the window of that limit (default: 15)
+    CLIENTBASE_EXPORT_MAX_ROWS      the most rows one export may hold (default: 50000)
 
 Nothing is built at import time: call :func:`get_settings` when settings are needed.
 """
@@ -19,12 +27,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clientbase.errors import ConfigurationError
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["DEMO_SECRET_KEY", "Settings", "get_settings"]
+
+#: The secret key of demo mode. It is public (it is in the source), so it is refused
+#: whenever ``demo`` is false.
+DEMO_SECRET_KEY = "clientbase-demo-secret-key-not-for-production-use"  # noqa: S105
+_MIN_SECRET_LENGTH = 32
 
 
 def _default_home() -> Path:
@@ -44,6 +57,12 @@ class Settings(BaseSettings):
     debug: bool = False
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     test_pg_url: str | None = None
+    secret_key: SecretStr | None = None
+    demo: bool = False
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: float = Field(default=15.0, gt=0)
+    export_max_rows: int = Field(default=50_000, ge=1)
 
     @field_validator("currency")
     @classmethod
@@ -52,6 +71,36 @@ class Settings(BaseSettings):
         if len(code) != 3 or not code.isalpha():
             raise ValueError(f"currency must be a 3-letter ISO 4217 code, got {value!r}")
         return code
+
+    def require_secret_key(self) -> str:
+        """The secret key for signing; fail fast when it is missing or insecure.
+
+        Raises
+        ------
+        ConfigurationError
+            No key, a key shorter than 32 characters, or the public demo key outside demo
+            mode.
+        """
+        key = self.secret_key.get_secret_value() if self.secret_key else None
+        if key is None and self.demo:
+            return DEMO_SECRET_KEY
+        if key is None:
+            raise ConfigurationError(
+                "no secret key is set",
+                hint="set CLIENTBASE_SECRET_KEY to a random string of 32 or more characters, "
+                "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`",
+            )
+        if key == DEMO_SECRET_KEY and not self.demo:
+            raise ConfigurationError(
+                "the demo secret key is public and may only be used in demo mode",
+                hint="set CLIENTBASE_SECRET_KEY to a random string of 32 or more characters",
+            )
+        if len(key) < _MIN_SECRET_LENGTH:
+            raise ConfigurationError(
+                f"the secret key is shorter than {_MIN_SECRET_LENGTH} characters",
+                hint="set CLIENTBASE_SECRET_KEY to a longer random string",
+            )
+        return key
 
     @property
     def database_url(self) -> str:

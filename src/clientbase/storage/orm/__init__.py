@@ -1,5 +1,6 @@
 """The typed ORM of the store (SQLAlchemy 2). Import models from here."""
 
+from clientbase.storage.orm.access import ApiToken, LoginAttempt, WebSession
 from clientbase.storage.orm.base import Base
 from clientbase.storage.orm.campaigns import Campaign, CampaignMember
 from clientbase.storage.orm.catalog import Partner, Product
@@ -11,6 +12,7 @@ from clientbase.storage.orm.scoring import CustomerScore, ScoreRun
 from clientbase.storage.orm.users import User
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Campaign",
@@ -22,10 +24,12 @@ __all__ = [
     "DemoTruth",
     "Event",
     "ImportBatch",
+    "LoginAttempt",
     "Order",
     "OrderLine",
     "Partner",
     "Product",
     "ScoreRun",
     "User",
+    "WebSession",
 ]
