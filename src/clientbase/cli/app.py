@@ -14,6 +14,7 @@ import click
 import typer
 
 from clientbase.cli import admin
+from clientbase.cli import users as users_cli
 from clientbase.cli.common import CliState, err_console
 from clientbase.errors import ClientbaseError
 
@@ -59,6 +60,7 @@ def _global(
 
 
 admin.register(app)
+users_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

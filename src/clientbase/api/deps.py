@@ -1,0 +1,42 @@
+"""Request dependencies of the API: the engine, the settings and the bearer-token actor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from clientbase.config import Settings
+from clientbase.errors import AuthenticationFailed
+from clientbase.security.actor import Actor
+from clientbase.services.sign_in import actor_for_token
+
+__all__ = ["ActorDep", "EngineDep", "SettingsDep"]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from `clientbase tokens create`.")
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _actor(
+    engine: Annotated[Engine, Depends(_engine)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthenticationFailed("an API token is needed: Authorization: Bearer <token>")
+    return actor_for_token(engine, credentials.credentials).actor
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ActorDep = Annotated[Actor, Depends(_actor)]

@@ -1,0 +1,31 @@
+"""``/score-runs`` and ``/overview`` (funnel, categories, channels, whale curve, RFM)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from clientbase.api.deps import ActorDep, EngineDep
+from clientbase.services.overview import Overview, overview
+from clientbase.services.score_runs import ScoreRunView, get_score_run, list_score_runs
+
+router = APIRouter(tags=["analytics"])
+
+
+@router.get("/score-runs", summary="List score runs")
+def score_runs_list(
+    engine: EngineDep, actor: ActorDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[ScoreRunView]:
+    return list_score_runs(engine, actor, limit)
+
+
+@router.get("/score-runs/{run_id}", summary="One score run")
+def score_runs_detail(engine: EngineDep, actor: ActorDep, run_id: int) -> ScoreRunView:
+    return get_score_run(engine, actor, run_id)
+
+
+@router.get("/overview", summary="KPIs, ladder funnel, categories, channels, whale curve, RFM")
+def overview_read(engine: EngineDep, actor: ActorDep) -> Overview:
+    """Computed over the customers the caller may see, from the latest score run."""
+    return overview(engine, actor)

@@ -1,0 +1,427 @@
+"""Customer use cases: list (filters, search, keyset pages), detail with timeline, create, update.
+
+Every query is restricted to the actor's scope (:mod:`clientbase.security.rbac`) in SQL, so
+lists, counts and totals only ever cover what the actor may see; personal data is blanked
+for pseudonymised scopes before it leaves the service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from clientbase.security.actor import Actor
+from clientbase.security.rbac import Permission, Scope, require
+from clientbase.services.access import (
+    audited_denials,
+    customer_clause,
+    load_scope,
+    visible_customer,
+)
+from clientbase.services.audit import record
+from clientbase.services.customer_fields import (
+    PERSONAL_FIELDS,
+    CustomerFields,
+    CustomerPatch,
+    shown,
+)
+from clientbase.storage.orm import Customer, CustomerScore, Event, Order, ScoreRun, User
+from clientbase.storage.unit_of_work import UnitOfWork
+
+__all__ = [
+    "CustomerDetail",
+    "CustomerFilter",
+    "CustomerPage",
+    "CustomerView",
+    "ScoreView",
+    "TimelineItem",
+    "create_customer",
+    "get_customer",
+    "latest_run",
+    "list_customers",
+    "update_customer",
+]
+
+MAX_PAGE = 500
+_PROFILE_FIELDS = (
+    "kind",
+    *PERSONAL_FIELDS,
+    "gender",
+    "birth_year",
+    "income_band",
+    "occupation",
+    "industry",
+    "company_size",
+    "country",
+    "region",
+    "city",
+    "postcode",
+    "interests",
+    "lifestyle",
+    "attitudes",
+    "values",
+    "acquisition_channel",
+    "acquired_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFilter:
+    """Filters of the customer list; ``q`` searches (see :func:`list_customers`)."""
+
+    q: str | None = None
+    kind: str | None = None
+    channel: str | None = None
+    country: str | None = None
+    city: str | None = None
+    owner_id: int | None = None
+    rung: int | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreView:
+    run_id: int
+    as_of: date
+    rung: int
+    category: str | None
+    net_contribution_minor: int | None
+    p_alive: float | None
+    expected_purchases_12m: float | None
+    clv_minor: int | None
+    reason_codes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    id: int
+    kind: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    city: str | None
+    country: str | None
+    acquisition_channel: str
+    owner_id: int | None
+    owner_name: str | None
+    created_at: datetime
+    rung: int | None
+    category: str | None
+    net_contribution_minor: int | None
+    clv_minor: int | None
+    p_alive: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPage:
+    items: list[CustomerView]
+    total: int
+    next_after: int | None
+    pseudonymised: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    at: datetime
+    kind: str
+    amount_minor: int | None
+    cost_minor: int | None
+    status: str | None
+    rating: int | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDetail:
+    id: int
+    profile: dict[str, Any]
+    owner_id: int | None
+    owner_name: str | None
+    created_at: datetime
+    updated_at: datetime
+    score: ScoreView | None
+    timeline: list[TimelineItem] = field(default_factory=list)
+    pseudonymised: bool = False
+
+
+def latest_run(session: Session) -> ScoreRun | None:
+    """The newest score run that finished (``None`` before the first ``clientbase score``)."""
+    return session.scalars(
+        select(ScoreRun)
+        .where(ScoreRun.status.not_in(("running", "failed")))
+        .order_by(ScoreRun.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _filtered(stmt: Any, scope: Scope, flt: CustomerFilter, run_id: int | None) -> Any:
+    stmt = stmt.where(customer_clause(scope))
+    if flt.kind:
+        stmt = stmt.where(Customer.kind == flt.kind)
+    if flt.channel:
+        stmt = stmt.where(Customer.acquisition_channel == flt.channel)
+    if flt.country:
+        stmt = stmt.where(Customer.country == flt.country.upper())
+    if flt.city:
+        stmt = stmt.where(func.lower(Customer.city) == flt.city.strip().lower())
+    if flt.owner_id is not None:
+        stmt = stmt.where(Customer.owner_id == flt.owner_id)
+    if flt.rung is not None or flt.category:
+        scored = select(CustomerScore.customer_id).where(CustomerScore.run_id == (run_id or -1))
+        if flt.rung is not None:
+            scored = scored.where(CustomerScore.rung == flt.rung)
+        if flt.category:
+            scored = scored.where(CustomerScore.category == flt.category)
+        stmt = stmt.where(Customer.id.in_(scored))
+    if flt.q and flt.q.strip():
+        stmt = stmt.where(_search(flt.q.strip(), scope))
+    return stmt
+
+
+def _search(q: str, scope: Scope) -> Any:
+    """Search by id, city, and, unless pseudonymised, name, exact e-mail or phone digits."""
+    terms: list[Any] = [func.lower(Customer.city) == q.lower()]
+    if q.isdigit():
+        terms.append(Customer.id == int(q))
+    if not scope.pseudonymise:
+        if "@" in q:
+            terms.append(func.lower(Customer.email) == q.lower())
+        elif sum(ch.isdigit() for ch in q) >= 6:
+            digits = "".join(ch for ch in q if ch.isdigit())
+            terms.append(
+                func.replace(func.replace(Customer.phone, " ", ""), "-", "").contains(digits)
+            )
+        else:
+            terms.append(func.lower(Customer.name).contains(q.lower(), autoescape=True))
+    return or_(*terms)
+
+
+def _contact_lookup(flt: CustomerFilter) -> str | None:
+    q = (flt.q or "").strip()
+    if "@" in q:
+        return "email"
+    if sum(ch.isdigit() for ch in q) >= 6 and not q.isdigit():
+        return "phone"
+    return None
+
+
+def list_customers(
+    engine: Engine,
+    actor: Actor,
+    flt: CustomerFilter | None = None,
+    *,
+    after: int | None = None,
+    limit: int = 50,
+) -> CustomerPage:
+    """One page of the customers the actor may see, ordered by id (keyset: ``after``).
+
+    ``total`` counts every visible customer matching the filters, not just this page.
+    """
+    flt = flt or CustomerFilter()
+    limit = max(1, min(limit, MAX_PAGE))
+    with audited_denials(engine, actor, "customers.list"), UnitOfWork(engine) as uow:
+        require(actor, Permission.CUSTOMERS_READ)
+        session = uow.session
+        scope = load_scope(session, actor)
+        run = latest_run(session)
+        run_id = run.id if run else None
+        owner = aliased(User)
+        stmt = (
+            select(Customer, CustomerScore, owner.display_name)
+            .outerjoin(
+                CustomerScore,
+                (CustomerScore.customer_id == Customer.id)
+                & (CustomerScore.run_id == (run_id or -1)),
+            )
+            .outerjoin(owner, owner.id == Customer.owner_id)
+        )
+        stmt = _filtered(stmt, scope, flt, run_id)
+        if after is not None:
+            stmt = stmt.where(Customer.id > after)
+        rows = session.execute(stmt.order_by(Customer.id).limit(limit + 1)).all()
+        total = session.scalar(_filtered(select(func.count(Customer.id)), scope, flt, run_id)) or 0
+        items = [_view(c, s, name, scope) for c, s, name in rows[:limit]]
+        lookup = _contact_lookup(flt)
+        if lookup and not scope.pseudonymise:
+            record(session, actor, "customer.lookup", detail={"by": lookup, "found": len(items)})
+            uow.commit()
+        return CustomerPage(
+            items=items,
+            total=int(total),
+            next_after=items[-1].id if len(rows) > limit else None,
+            pseudonymised=scope.pseudonymise,
+        )
+
+
+def _view(
+    c: Customer, s: CustomerScore | None, owner_name: str | None, scope: Scope
+) -> CustomerView:
+    return CustomerView(
+        id=c.id,
+        kind=c.kind,
+        name=shown(c, scope, "name"),
+        email=shown(c, scope, "email"),
+        phone=shown(c, scope, "phone"),
+        city=c.city,
+        country=c.country,
+        acquisition_channel=c.acquisition_channel,
+        owner_id=c.owner_id,
+        owner_name=owner_name,
+        created_at=c.created_at,
+        rung=s.rung if s else None,
+        category=s.category if s else None,
+        net_contribution_minor=s.net_contribution_minor if s else None,
+        clv_minor=s.clv_minor if s else None,
+        p_alive=s.p_alive if s else None,
+    )
+
+
+def _timeline(session: Session, customer_id: int, limit: int = 200) -> list[TimelineItem]:
+    orders = session.scalars(
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.ordered_at.desc())
+        .limit(limit)
+    )
+    events = session.scalars(
+        select(Event)
+        .where(Event.customer_id == customer_id)
+        .order_by(Event.occurred_at.desc())
+        .limit(limit)
+    )
+    items = [
+        TimelineItem(
+            at=o.ordered_at,
+            kind="order",
+            amount_minor=o.total_minor,
+            cost_minor=o.cost_minor,
+            status=o.status,
+            reference=o.external_id,
+        )
+        for o in orders
+    ] + [
+        TimelineItem(
+            at=e.occurred_at,
+            kind=e.kind,
+            amount_minor=e.amount_minor,
+            cost_minor=e.cost_minor,
+            status=e.status,
+            rating=e.rating,
+            reference=e.external_id,
+        )
+        for e in events
+    ]
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:limit]
+
+
+def _score(session: Session, customer_id: int) -> ScoreView | None:
+    run = latest_run(session)
+    if run is None:
+        return None
+    s = session.get(CustomerScore, (run.id, customer_id))
+    if s is None:
+        return None
+    return ScoreView(
+        run_id=run.id,
+        as_of=run.as_of,
+        rung=s.rung,
+        category=s.category,
+        net_contribution_minor=s.net_contribution_minor,
+        p_alive=s.p_alive,
+        expected_purchases_12m=s.expected_purchases_12m,
+        clv_minor=s.clv_minor,
+        reason_codes=_reason_codes(s),
+    )
+
+
+def _reason_codes(score: CustomerScore) -> list[str]:
+    """The reason codes of a score row (rung, what blocks the next rung, category)."""
+    names = ("rung_reason", "rung_blocker", "category_reason")
+    return [str(code) for name in names if (code := getattr(score, name, None))]
+
+
+def _detail(
+    session: Session, customer: Customer, scope: Scope, *, timeline: bool
+) -> CustomerDetail:
+    owner = session.get(User, customer.owner_id) if customer.owner_id else None
+    return CustomerDetail(
+        id=customer.id,
+        profile={name: shown(customer, scope, name) for name in _PROFILE_FIELDS},
+        owner_id=customer.owner_id,
+        owner_name=owner.display_name if owner else None,
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+        score=_score(session, customer.id),
+        timeline=_timeline(session, customer.id) if timeline else [],
+        pseudonymised=scope.pseudonymise,
+    )
+
+
+def get_customer(engine: Engine, actor: Actor, customer_id: int) -> CustomerDetail:
+    """The customer 360: profile, owner, latest score and timeline (newest first).
+
+    Reading personal data is audited. Out of scope or missing: :class:`NotFound`.
+    """
+    denials = audited_denials(engine, actor, "customer.read", customer_id=customer_id)
+    with denials, UnitOfWork(engine) as uow:
+        require(actor, Permission.CUSTOMERS_READ)
+        scope = load_scope(uow.session, actor)
+        customer = visible_customer(uow.session, scope, customer_id)
+        detail = _detail(uow.session, customer, scope, timeline=True)
+        if not scope.pseudonymise:
+            record(uow.session, actor, "customer.read", entity="customer", entity_id=customer_id)
+            uow.commit()
+        return detail
+
+
+def create_customer(engine: Engine, actor: Actor, fields: CustomerFields) -> CustomerDetail:
+    """Create a customer owned by the actor (the owner is never taken from the body)."""
+    with audited_denials(engine, actor, "customer.create"), UnitOfWork(engine) as uow:
+        require(actor, Permission.CUSTOMERS_CREATE)
+        scope = load_scope(uow.session, actor)
+        values = fields.model_dump(exclude_none=True)
+        customer = Customer(**values, owner_id=actor.user_id)
+        uow.session.add(customer)
+        uow.session.flush()
+        record(
+            uow.session,
+            actor,
+            "customer.create",
+            entity="customer",
+            entity_id=customer.id,
+            detail={"fields": sorted(values)},
+        )
+        detail = _detail(uow.session, customer, scope, timeline=False)
+        uow.commit()
+        return detail
+
+
+def update_customer(
+    engine: Engine, actor: Actor, customer_id: int, patch: CustomerPatch
+) -> CustomerDetail:
+    """Change the writable fields given in ``patch`` (``null`` clears a field)."""
+    denials = audited_denials(engine, actor, "customer.update", customer_id=customer_id)
+    with denials, UnitOfWork(engine) as uow:
+        require(actor, Permission.CUSTOMERS_UPDATE)
+        scope = load_scope(uow.session, actor)
+        customer = visible_customer(uow.session, scope, customer_id)
+        changes = patch.model_dump(exclude_unset=True)
+        for name, value in changes.items():
+            setattr(customer, name, value)
+        uow.session.flush()
+        record(
+            uow.session,
+            actor,
+            "customer.update",
+            entity="customer",
+            entity_id=customer_id,
+            detail={"fields": sorted(changes)},
+        )
+        detail = _detail(uow.session, customer, scope, timeline=False)
+        uow.commit()
+        return detail

@@ -1,0 +1,1 @@
+"""The server-rendered dashboard: Jinja2 templates, htmx, vendored Vega charts, three languages."""
