@@ -13,7 +13,7 @@ from typing import Annotated
 import click
 import typer
 
-from clientbase.cli import admin
+from clientbase.cli import admin, demo
 from clientbase.cli import users as users_cli
 from clientbase.cli.common import CliState, err_console
 from clientbase.errors import ClientbaseError
@@ -60,6 +60,7 @@ def _global(
 
 
 admin.register(app)
+demo.register(app)
 users_cli.register(app)
 
 

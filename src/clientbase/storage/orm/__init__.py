@@ -7,7 +7,7 @@ from clientbase.storage.orm.catalog import Partner, Product
 from clientbase.storage.orm.customers import Customer, CustomerConsent, CustomerExternalId
 from clientbase.storage.orm.events import Event
 from clientbase.storage.orm.orders import Order, OrderLine
-from clientbase.storage.orm.records import AuditEntry, DemoTruth, ImportBatch
+from clientbase.storage.orm.records import AuditEntry, DemoCampaignTruth, DemoTruth, ImportBatch
 from clientbase.storage.orm.scoring import CustomerScore, ScoreRun
 from clientbase.storage.orm.users import User
 
@@ -21,6 +21,7 @@ __all__ = [
     "CustomerConsent",
     "CustomerExternalId",
     "CustomerScore",
+    "DemoCampaignTruth",
     "DemoTruth",
     "Event",
     "ImportBatch",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clientbase.storage.orm.base import Base, utcnow
@@ -56,4 +56,17 @@ class DemoTruth(Base):
     rung: Mapped[int] = mapped_column(SmallInteger)
     category: Mapped[str | None] = mapped_column(String(12))
     segment: Mapped[str | None] = mapped_column(String(40))
+    traits: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+
+
+class DemoCampaignTruth(Base):
+    """What the demo planted for a campaign: its purpose and the uplift per treated customer."""
+
+    __tablename__ = "demo_campaign_truths"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    purpose: Mapped[str] = mapped_column(String(20))
+    planted_uplift_minor: Mapped[int | None] = mapped_column(BigInteger)
     traits: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)

@@ -309,6 +309,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_demo_truths")),
     )
     op.create_table(
+        "demo_campaign_truths",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("purpose", sa.String(length=20), nullable=False),
+        sa.Column("planted_uplift_minor", sa.BigInteger(), nullable=True),
+        sa.Column("traits", JSON_DOC, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_demo_campaign_truths_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", name=op.f("pk_demo_campaign_truths")),
+    )
+    op.create_table(
         "orders",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=40), nullable=False),
@@ -416,6 +430,7 @@ def downgrade() -> None:
 
     op.drop_table("orders")
     op.drop_table("demo_truths")
+    op.drop_table("demo_campaign_truths")
     op.drop_table("customer_scores")
     with op.batch_alter_table("customer_external_ids", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customer_external_ids_customer_id"))
