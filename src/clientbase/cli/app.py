@@ -14,6 +14,8 @@ import click
 import typer
 
 from clientbase.cli import admin, demo
+from clientbase.cli import analyze as analyze_cli
+from clientbase.cli import scoring as scoring_cli
 from clientbase.cli import users as users_cli
 from clientbase.cli.common import CliState, err_console
 from clientbase.errors import ClientbaseError
@@ -60,6 +62,8 @@ def _global(
 
 
 admin.register(app)
+scoring_cli.register(app)
+analyze_cli.register(app)
 demo.register(app)
 users_cli.register(app)
 

@@ -1,0 +1,108 @@
+"""Benchmark of scoring (issue #3): features, rungs and categories on the demo business.
+
+(a) features + RFM + rungs + categories into an Arrow table, against the anchor of one bare
+    DuckDB query that aggregates count, sum and last date per customer over the same orders
+    and events (both from the same Arrow tables already read from the store);
+(b) the whole ``clientbase score`` command, persisting included, in a child process.
+
+Usage::
+
+    .venv/bin/python bench/score/run.py [--customers 1000000] [--db PATH] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from clientbase.analytics.scoring import score_inputs
+from clientbase.analytics.sources import read_store
+from clientbase.config import get_settings
+from clientbase.domain.policy import default_policy
+from clientbase.services.demo import build_demo
+
+ANCHOR = """
+SELECT customer_id, count(*) AS n, sum(amount) AS total, max(day) AS last_day
+FROM (
+    SELECT customer_id, total_minor AS amount, day FROM orders
+    UNION ALL
+    SELECT customer_id, amount_minor AS amount, day FROM events
+)
+GROUP BY customer_id
+"""
+
+
+def _peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, default=Path("/tmp/clientbase-bench-score.sqlite"))
+    parser.add_argument("--reuse", action="store_true", help="use an existing demo store")
+    args = parser.parse_args()
+    url = f"sqlite:///{args.db}"
+    settings = get_settings(db=url)
+    results: dict[str, object] = {"customers": args.customers}
+
+    if not (args.reuse and args.db.exists()):
+        started = time.perf_counter()
+        demo = build_demo(settings, customers=args.customers, replace=True)
+        results["demo_build_s"] = round(time.perf_counter() - started, 1)
+        as_of = demo.as_of
+    else:
+        import sqlite3
+
+        with sqlite3.connect(args.db) as conn:
+            last = conn.execute("SELECT max(ordered_at) FROM orders").fetchone()[0]
+        from datetime import date
+
+        as_of = date.fromisoformat(last[:10])
+    results["as_of"] = as_of.isoformat()
+
+    started = time.perf_counter()
+    inputs = read_store(url, as_of)
+    results["read_store_s"] = round(time.perf_counter() - started, 2)
+    results["orders"] = inputs["orders"].num_rows
+    results["events"] = inputs["events"].num_rows
+
+    con = duckdb.connect()
+    orders, events = inputs["orders"], inputs["events"]  # noqa: F841 - read by DuckDB
+    anchor = []
+    for _ in range(3):
+        started = time.perf_counter()
+        con.sql(ANCHOR).to_arrow_table()
+        anchor.append(time.perf_counter() - started)
+    results["anchor_s"] = round(min(anchor), 3)
+
+    policy = default_policy()
+    scored = []
+    for _ in range(2):
+        started = time.perf_counter()
+        table = score_inputs(inputs, as_of, policy)
+        scored.append(time.perf_counter() - started)
+    results["features_rungs_categories_s"] = round(min(scored), 3)
+    results["ratio_to_anchor"] = round(min(scored) / min(anchor), 2)
+    results["scored_rows"] = table.num_rows
+    results["bench_process_peak_rss_mb"] = round(_peak_mb(resource.RUSAGE_SELF))
+    del table, inputs
+
+    script = Path(sys.executable).parent / "clientbase"
+    cli = [str(script), "--db", url, "score", "--as-of", as_of.isoformat()]
+    started = time.perf_counter()
+    subprocess.run(cli, check=True, stdout=subprocess.DEVNULL)
+    results["clientbase_score_s"] = round(time.perf_counter() - started, 2)
+    results["clientbase_score_peak_rss_mb"] = round(_peak_mb(resource.RUSAGE_CHILDREN))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

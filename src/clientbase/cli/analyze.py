@@ -1,0 +1,43 @@
+"""``clientbase analyze``: RFM, rungs and categories from a transactions file, no store."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clientbase.cli.output import OutputFormat, emit_table
+from clientbase.services.quick import analyze_file
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
+
+
+def analyze(
+    file: Annotated[Path, typer.Argument(help="Transactions: CSV, Parquet or XLSX.")],
+    customer_col: Annotated[str, typer.Option("--customer-col", help="Customer id column.")],
+    date_col: Annotated[str, typer.Option("--date-col", help="Transaction date column.")],
+    amount_col: Annotated[str, typer.Option("--amount-col", help="Amount column.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Day to describe (default: the last transaction).")
+    ] = None,
+    language: Annotated[str, typer.Option("--lang", help="Reasons in en, hu or pl.")] = "en",
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, csv, json or parquet.")
+    ] = OutputFormat.TABLE,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Score customers straight from a transactions file (RFM, rung, category, reasons)."""
+    day = None
+    if as_of is not None:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            raise typer.BadParameter(f"{as_of!r} is not a date (YYYY-MM-DD)") from None
+    table = analyze_file(file, customer_col, date_col, amount_col, as_of=day, language=language)
+    emit_table(table, fmt, out=out, title=f"Customers of {file.name}")

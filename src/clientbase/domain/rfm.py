@@ -1,0 +1,81 @@
+"""RFM: recency, frequency and monetary scores (1..bins) and the named segments.
+
+Scores are quantile ranks among the buyers: a value's score is ``1 + floor(bins x share of
+buyers with a strictly worse value)``, so equal values always get the same score whatever
+order the rows come in (unlike ``NTILE``), which keeps results identical across engines.
+Recency is better when smaller (days since the last purchase occasion), frequency
+(occasions) and monetary value (revenue) when larger. Non-buyers score 0 and get no segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from clientbase.domain.ladder import first_match
+from clientbase.domain.policy import Policy
+
+__all__ = ["RfmScores", "quantile_scores", "rfm_scores", "rfm_segments"]
+
+Array = npt.NDArray[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RfmScores:
+    r: Array  # int8, 0 for non-buyers
+    f: Array
+    m: Array
+    segment: Array  # object: segment name or None
+
+
+def quantile_scores(values: Array, mask: Array, bins: int, *, higher_is_better: bool) -> Array:
+    """Score ``values[mask]`` from 1 to ``bins`` by the share of strictly worse values.
+
+    Elements outside ``mask`` score 0.
+    """
+    vals = np.asarray(values, dtype=np.float64)
+    sel = np.asarray(mask, dtype=bool)
+    out = np.zeros(vals.shape, dtype=np.int8)
+    pool = vals[sel]
+    n = pool.size
+    if n == 0:
+        return out
+    ordered = np.sort(pool)
+    if higher_is_better:
+        worse = np.searchsorted(ordered, pool, side="left")
+    else:
+        worse = n - np.searchsorted(ordered, pool, side="right")
+    out[sel] = (1 + (bins * worse) // n).astype(np.int8)
+    return out
+
+
+def rfm_segments(r: Array, f: Array, m: Array, policy: Policy) -> Array:
+    """The first segment of the policy whose ranges hold (R, F, M); ``None`` if none does."""
+    conditions = [
+        (r >= s.r[0])
+        & (r <= s.r[1])
+        & (f >= s.f[0])
+        & (f <= s.f[1])
+        & (m >= s.m[0])
+        & (m <= s.m[1])
+        for s in policy.rfm.segments
+    ]
+    names: list[Any] = [s.name for s in policy.rfm.segments]
+    return first_match(conditions, names, None)
+
+
+def rfm_scores(
+    days_since_last: Array, occasions: Array, revenue_minor: Array, policy: Policy
+) -> RfmScores:
+    """R, F and M scores of every buyer (``occasions >= 1``) and their named segment."""
+    buyer = np.asarray(occasions) >= 1
+    bins = policy.rfm.bins
+    r = quantile_scores(days_since_last, buyer, bins, higher_is_better=False)
+    f = quantile_scores(occasions, buyer, bins, higher_is_better=True)
+    m = quantile_scores(revenue_minor, buyer, bins, higher_is_better=True)
+    segment = rfm_segments(r, f, m, policy)
+    segment[~buyer] = None
+    return RfmScores(r=r, f=f, m=m, segment=segment)

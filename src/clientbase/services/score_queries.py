@@ -1,0 +1,295 @@
+"""Reading score runs: customer lists, one customer explained, the funnel, the whale curve.
+
+Every function reads completed runs only (the latest, unless a run id is given) and needs
+a role of :data:`clientbase.services.scoring.SCORING_ROLES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Engine, func, select
+
+from clientbase.analytics.engine import Engine as AnalyticsEngine
+from clientbase.analytics.funnel import funnel, rung_counts, transitions
+from clientbase.analytics.profitability import loss_makers, profit_by, whale_points
+from clientbase.config import Settings
+from clientbase.domain.policy import Policy, default_policy
+from clientbase.domain.profitability import contribution_parts, loss_drivers
+from clientbase.domain.reasons import build_reasons, render
+from clientbase.domain.vocabulary import Rung, ValueCategory
+from clientbase.errors import InvalidInput, NotFound
+from clientbase.security.actor import Actor
+from clientbase.services.database import connect
+from clientbase.services.scoring import require_scoring_role
+from clientbase.storage.orm import Event, Order, ScoreRun
+from clientbase.storage.scores import latest_run, read_scores, run_by_id
+from clientbase.storage.unit_of_work import UnitOfWork
+
+__all__ = [
+    "Explanation",
+    "customers_table",
+    "explain_customer",
+    "funnel_report",
+    "parse_category",
+    "parse_rung",
+    "whale_report",
+]
+
+LIST_COLUMNS = [
+    "rung",
+    "category",
+    "rfm_segment",
+    "occasions",
+    "last_purchase",
+    "revenue_minor",
+    "net_contribution_minor",
+    "rung_reason",
+    "category_reason",
+]
+
+
+def parse_rung(value: str | None) -> int | None:
+    """A rung given as a number (1-7) or a name (``member``, ``first_time_buyer`` …)."""
+    if value is None:
+        return None
+    text = value.strip().lower().replace("-", "_")
+    if text.isdigit() and int(text) in {r.value for r in Rung}:
+        return int(text)
+    try:
+        return int(Rung[text.upper()])
+    except KeyError:
+        names = ", ".join(r.name.lower() for r in Rung)
+        raise InvalidInput(f"unknown rung {value!r}: use 1-7 or one of {names}") from None
+
+
+def parse_category(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return ValueCategory(value.strip().lower()).value
+    except ValueError:
+        names = ", ".join(c.value for c in ValueCategory)
+        raise InvalidInput(f"unknown category {value!r}: use one of {names}") from None
+
+
+def _run(engine: Engine, run_id: int | None) -> tuple[int, Any, Policy]:
+    with UnitOfWork(engine) as uow:
+        run = run_by_id(uow.session, run_id) if run_id else latest_run(uow.session)
+        notes = run.notes or {}
+        policy = Policy.from_dict(notes["policy"]) if "policy" in notes else default_policy()
+        return run.id, run.as_of, policy
+
+
+def customers_table(
+    settings: Settings,
+    actor: Actor,
+    *,
+    rung: int | None = None,
+    category: str | None = None,
+    run_id: int | None = None,
+    limit: int | None = 1000,
+) -> pa.Table:
+    """Scored customers of a run, filtered by rung and/or category."""
+    require_scoring_role(actor)
+    engine = connect(settings)
+    try:
+        rid, _, _ = _run(engine, run_id)
+        where: dict[str, Any] = {}
+        if rung is not None:
+            where["rung"] = rung
+        if category is not None:
+            where["category"] = category
+        table = read_scores(engine, [rid], LIST_COLUMNS, where=where, limit=limit)
+    finally:
+        engine.dispose()
+    return table.drop_columns(["run_id"])
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Everything about one scored customer."""
+
+    customer_id: int
+    run_id: int
+    as_of: Any
+    rung: int
+    category: str | None
+    reasons: list[dict[str, Any]]
+    sentence: str
+    features: dict[str, Any]
+    statement: dict[str, int]
+    loss_drivers: list[tuple[str, int]]
+    timeline: dict[str, Any] = field(default_factory=dict)
+
+
+def _timeline(engine: Engine, customer_id: int, as_of: Any) -> dict[str, Any]:
+    with engine.connect() as conn:
+        orders = conn.execute(
+            select(
+                Order.status, func.count(), func.min(Order.ordered_at), func.max(Order.ordered_at)
+            )
+            .where(Order.customer_id == customer_id)
+            .group_by(Order.status)
+        ).all()
+        events = conn.execute(
+            select(Event.kind, func.count(), func.max(Event.occurred_at))
+            .where(Event.customer_id == customer_id)
+            .group_by(Event.kind)
+        ).all()
+    return {
+        "orders": {
+            s: {"count": n, "first": str(a)[:10], "last": str(b)[:10]} for s, n, a, b in orders
+        },
+        "events": {k: {"count": n, "last": str(b)[:10]} for k, n, b in events},
+        "note": f"scores describe the customer as of {as_of}; the timeline shows all records",
+    }
+
+
+def explain_customer(
+    settings: Settings,
+    actor: Actor,
+    customer_id: int,
+    *,
+    run_id: int | None = None,
+    language: str = "en",
+) -> Explanation:
+    """Features, rung, category, reasons (structured and in words) and timeline of one
+    customer in a run (default: the latest)."""
+    require_scoring_role(actor)
+    engine = connect(settings)
+    try:
+        rid, as_of, policy = _run(engine, run_id)
+        table = read_scores(engine, [rid], where={"customer_id": customer_id})
+        if table.num_rows == 0:
+            raise NotFound(f"customer {customer_id} is not in score run {rid}")
+        row = {k: v[0] for k, v in table.to_pydict().items()}
+        timeline = _timeline(engine, customer_id, as_of)
+    finally:
+        engine.dispose()
+    reasons = build_reasons(row, policy)
+    parts = contribution_parts(row)
+    statement = {
+        "gross_sales_minor": parts.gross_sales_minor,
+        "discount_minor": parts.discount_minor,
+        "revenue_minor": parts.revenue_minor,
+        "cogs_minor": parts.cogs_minor,
+        "gross_margin_minor": parts.gross_margin_minor,
+        **parts.costs,
+        "net_contribution_minor": parts.net_contribution_minor,
+    }
+    features = {k: v for k, v in row.items() if k not in {"run_id", "customer_id"}}
+    return Explanation(
+        customer_id=customer_id,
+        run_id=rid,
+        as_of=as_of,
+        rung=int(row["rung"]),
+        category=row["category"],
+        reasons=[r.to_dict() for r in reasons],
+        sentence=render(reasons, language),
+        features=features,
+        statement=statement,
+        loss_drivers=loss_drivers(parts),
+        timeline=timeline,
+    )
+
+
+def _history(engine: Engine) -> pa.Table:
+    with engine.connect() as conn:
+        runs = conn.execute(
+            select(ScoreRun.id, ScoreRun.as_of).where(ScoreRun.status == "completed")
+        ).all()
+    if not runs:
+        raise NotFound("there is no completed score run yet", hint="run `clientbase score`")
+    # One run per day: the latest run of each as-of day.
+    per_day: dict[Any, int] = {}
+    for rid, day in sorted(runs):
+        per_day[day] = rid
+    scores = read_scores(engine, list(per_day.values()), ["rung", "category"])
+    day_of = {rid: day for day, rid in per_day.items()}
+    days = pa.array([day_of[r] for r in scores.column("run_id").to_pylist()], pa.date32())
+    return pa.table(
+        {
+            "customer_id": scores.column("customer_id").cast(pa.int64()),
+            "as_of": days,
+            "rung": scores.column("rung").cast(pa.int64()),
+            "category": scores.column("category"),
+        }
+    )
+
+
+def funnel_report(settings: Settings, actor: Actor, *, window_days: int = 365) -> dict[str, Any]:
+    """Customers per rung (latest run), conversion to a higher rung within ``window_days``,
+    median days to climb, and the moves between consecutive runs."""
+    require_scoring_role(actor)
+    engine = connect(settings)
+    try:
+        history = _history(engine)
+    finally:
+        engine.dispose()
+    last = max(history.column("as_of").to_pylist())
+    with AnalyticsEngine() as eng:
+        h = eng.table(history)
+        counts = eng.to_arrow(rung_counts(h, last)).to_pylist()
+        conv = eng.to_arrow(funnel(h, window_days)).to_pylist()
+        moves = eng.to_arrow(transitions(h)).to_pylist()
+    runs = len(set(history.column("as_of").to_pylist()))
+    return {
+        "as_of": str(last),
+        "runs": runs,
+        "window_days": window_days,
+        "rungs": counts,
+        "conversion": conv,
+        "transitions": moves,
+    }
+
+
+def whale_report(
+    settings: Settings,
+    actor: Actor,
+    *,
+    run_id: int | None = None,
+    points: int = 20,
+    top_losses: int = 10,
+) -> dict[str, Any]:
+    """The whale curve of a run, profit by rung and category, and the worst loss-makers
+    with the cost lines that put each under water."""
+    require_scoring_role(actor)
+    engine = connect(settings)
+    cols = [
+        "rung",
+        "category",
+        "revenue_minor",
+        "discount_minor",
+        "cogs_minor",
+        "gross_margin_minor",
+        "returns_minor",
+        "bonuses_minor",
+        "complaint_cost_minor",
+        "service_cost_minor",
+        "acquisition_cost_minor",
+        "net_contribution_minor",
+    ]
+    try:
+        rid, as_of, _ = _run(engine, run_id)
+        scores = read_scores(engine, [rid], cols)
+    finally:
+        engine.dispose()
+    with AnalyticsEngine() as eng:
+        t = eng.table(scores)
+        by_rung = eng.to_arrow(profit_by(t, "rung")).to_pylist()
+        by_category = eng.to_arrow(profit_by(t, "category")).to_pylist()
+        losers = eng.to_arrow(loss_makers(t, top_losses)).to_pylist()
+    for row in losers:
+        row["drivers"] = [name for name, _ in loss_drivers(contribution_parts(row))]
+    curve = whale_points(scores.column("net_contribution_minor").to_numpy(), points)
+    return {
+        "run_id": rid,
+        "as_of": str(as_of),
+        "whale": curve,
+        "by_rung": by_rung,
+        "by_category": by_category,
+        "loss_makers": losers,
+    }

@@ -1,0 +1,185 @@
+"""Score runs: every customer's features, rung, category and reasons, persisted as of a day.
+
+``run_score`` follows the service pattern: authorise -> load (the store's activity through
+Arrow) -> compute (DuckDB features, the domain's rules) -> persist (the run row, then the
+customers' rows in one bulk append) -> audit -> commit. A run is visible to readers only
+once its status is ``completed``; a run that fails is left with status ``failed`` and no
+customer rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from clientbase.analytics.engine import Engine
+from clientbase.analytics.scoring import score_inputs
+from clientbase.analytics.sources import read_store
+from clientbase.config import Settings
+from clientbase.domain.policy import Policy, default_policy, parse_policy, policy_hash
+from clientbase.domain.vocabulary import Role
+from clientbase.errors import NotFound, PermissionDenied
+from clientbase.security.actor import Actor
+from clientbase.services import audit
+from clientbase.services.database import connect
+from clientbase.storage.orm import ScoreRun
+from clientbase.storage.scores import append_scores
+from clientbase.storage.unit_of_work import UnitOfWork
+
+__all__ = [
+    "SCORING_ROLES",
+    "ScoreRunSummary",
+    "compute_scores",
+    "load_policy",
+    "require_scoring_role",
+    "run_score",
+]
+
+#: Roles that may run and read customer scores (representatives see only their own
+#: customers, which needs the ownership filter of a later issue).
+SCORING_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.ANALYST})
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRunSummary:
+    """What a score run did."""
+
+    run_id: int
+    as_of: date
+    policy_hash: str
+    duration_s: float
+    customers_scored: int
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def require_scoring_role(actor: Actor) -> None:
+    if actor.role not in SCORING_ROLES:
+        raise PermissionDenied(f"{actor.username} may not run or read customer scores")
+
+
+def load_policy(path: Path | None) -> Policy:
+    """The default policy, overridden by the TOML file at ``path`` when given."""
+    if path is None:
+        return default_policy()
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError as exc:
+        raise NotFound(f"no policy file at {path}") from exc
+    return parse_policy(text, source=str(path))
+
+
+def compute_scores(
+    database_url: str,
+    as_of: date,
+    policy: Policy,
+    *,
+    p_alive: pa.Table | None = None,
+    engine: Engine | None = None,
+) -> pa.Table:
+    """Read the store as of ``as_of`` and score every customer (nothing is written)."""
+    inputs = read_store(database_url, as_of)
+    return score_inputs(inputs, as_of, policy, engine=engine, p_alive=p_alive)
+
+
+def score_counts(scores: pa.Table) -> dict[str, dict[str, int]]:
+    """Customers per rung, per category and per RFM segment."""
+
+    def tally(name: str) -> dict[str, int]:
+        values = scores.column(name).to_pylist()
+        counted = Counter("none" if v is None else str(v) for v in values)
+        return dict(sorted(counted.items()))
+
+    return {
+        "rung": tally("rung"),
+        "category": tally("category"),
+        "rfm_segment": tally("rfm_segment"),
+    }
+
+
+def run_score(
+    settings: Settings,
+    actor: Actor,
+    *,
+    as_of: date | None = None,
+    policy_path: Path | None = None,
+    p_alive: pa.Table | None = None,
+) -> ScoreRunSummary:
+    """Score every customer as of ``as_of`` (default: today, UTC) and persist the run.
+
+    Raises
+    ------
+    PermissionDenied
+        The actor's role may not run scores.
+    ConfigurationError, NotFound
+        The policy file is wrong or missing.
+    StorageError
+        The store could not be read or written (the run is marked ``failed``).
+    """
+    require_scoring_role(actor)
+    policy = load_policy(policy_path)
+    day = as_of or datetime.now(UTC).date()
+    digest = policy_hash(policy)
+    engine = connect(settings)
+    try:
+        started = time.perf_counter()
+        with UnitOfWork(engine) as uow:
+            run = ScoreRun(
+                as_of=day,
+                policy_hash=digest,
+                status="running",
+                customers_scored=0,
+                notes={
+                    "policy": policy.to_dict(),
+                    "policy_source": str(policy_path) if policy_path else "default",
+                    "p_alive": p_alive is not None,
+                },
+                started_by_id=actor.user_id,
+            )
+            uow.session.add(run)
+            uow.session.flush()
+            run_id = run.id
+            uow.commit()
+        # ADBC's SQLite is a second copy of the SQLite library in this process: no sqlite3
+        # connection to the same file may stay open while it works (POSIX locks are per
+        # process, and closing one library's file would drop the other's locks).
+        engine.dispose()
+        try:
+            scores = compute_scores(settings.database_url, day, policy, p_alive=p_alive)
+            written = append_scores(settings.database_url, run_id, scores)
+        except BaseException:
+            with UnitOfWork(engine) as uow:
+                failed = uow.session.get(ScoreRun, run_id)
+                if failed is not None:
+                    failed.status = "failed"
+                    failed.finished_at = datetime.now(UTC).replace(tzinfo=None)
+                uow.commit()
+            raise
+        counts = score_counts(scores)
+        duration = time.perf_counter() - started
+        with UnitOfWork(engine) as uow:
+            done = uow.session.get(ScoreRun, run_id)
+            assert done is not None
+            done.status = "completed"
+            done.finished_at = datetime.now(UTC).replace(tzinfo=None)
+            done.duration_s = duration
+            done.customers_scored = written
+            done.counts = counts
+            detail: dict[str, Any] = {
+                "as_of": day.isoformat(),
+                "policy_hash": digest,
+                "customers": written,
+                "rung": counts["rung"],
+            }
+            audit.record(
+                uow.session, actor, "score.run", entity="score_run", entity_id=run_id, detail=detail
+            )
+            uow.commit()
+    finally:
+        engine.dispose()
+    return ScoreRunSummary(run_id, day, digest, duration, written, counts)
