@@ -77,3 +77,22 @@ def test_analyze_a_transactions_file(tmp_path: Path) -> None:
     out = tmp_path / "scores.parquet"
     _run(*args, "--format", "parquet", "--out", str(out), "--as-of", "2025-04-30")
     assert pq.read_table(out).num_rows == 3
+
+
+def test_the_quick_path_takes_pandas_polars_arrow_and_ibis() -> None:
+    import ibis
+    import pandas as pd
+    import polars as pl
+
+    from clientbase.analytics import analyze_transactions
+
+    frame = pl.DataFrame(
+        {"c": [1, 1, 2], "d": ["2025-01-01", "2025-02-01", "2025-02-01"], "a": [1.0, 2.0, 3.0]}
+    )
+    results = [
+        analyze_transactions(data, "c", "d", "a", reasons_language=None)
+        for data in (frame, frame.to_pandas(), frame.to_arrow(), ibis.memtable(frame.to_arrow()))
+    ]
+    assert all(r.equals(results[0]) for r in results)
+    assert results[0].column("occasions").to_pylist() == [2, 1]
+    assert isinstance(frame.to_pandas(), pd.DataFrame)
