@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test install install-test lint types unit clean bench
+.PHONY: demo test chromium install install-test lint types unit clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,15 @@ DEMO_HOME ?= $(CURDIR)/var/demo
 demo: $(STAMP_RUN)
 	CLIENTBASE_HOME=$(DEMO_HOME) $(BIN)/clientbase demo --replace
 
+## make chromium: the browser the dashboard tests drive (Debian's chromium package)
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+		else echo "missing: /usr/bin/chromium (run as root: apt-get update && apt-get install -y chromium)"; exit 1; fi; \
+	fi
+
 ## make test: lint, types, architecture contract and the whole test suite
-test: $(STAMP_TEST)
+test: $(STAMP_TEST) chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy

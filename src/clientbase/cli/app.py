@@ -16,6 +16,7 @@ import typer
 from clientbase.cli import admin, demo
 from clientbase.cli import analyze as analyze_cli
 from clientbase.cli import scoring as scoring_cli
+from clientbase.cli import serve as serve_cli
 from clientbase.cli import users as users_cli
 from clientbase.cli.common import CliState, err_console
 from clientbase.errors import ClientbaseError
@@ -66,6 +67,7 @@ scoring_cli.register(app)
 analyze_cli.register(app)
 demo.register(app)
 users_cli.register(app)
+serve_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,45 @@
+"""``clientbase serve``: the REST API and the dashboard in one uvicorn process."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from fastapi import FastAPI
+
+from clientbase.api.app import create_app
+from clientbase.cli.common import console, settings_from
+from clientbase.config import Settings
+from clientbase.services.database import connect
+from clientbase.web.app import install
+
+__all__ = ["build_app", "register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """The API under /api/v1 and the dashboard at /, on the configured store.
+
+    Raises ``ConfigurationError`` at once when the secret key is missing or insecure.
+    """
+    settings.require_secret_key()
+    engine = connect(settings)
+    app = create_app(settings, engine)
+    install(app)
+    return app
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
+) -> None:
+    """Serve the dashboard and the REST API (OpenAPI at /api/v1/docs)."""
+    app = build_app(settings_from(ctx, db))
+    console.print(f"clientbase is serving at http://{host}:{port}/ (API docs: /api/v1/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,43 @@
+"""Every string of the dashboard is translated, and money and numbers use locale formats."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from clientbase.domain.vocabulary import AcquisitionChannel, EventKind, Role
+from clientbase.web.charts import RUNG_NAMES
+from clientbase.web.i18n import _messages, language
+
+WEB = Path(__file__).resolve().parents[3] / "src" / "clientbase" / "web"
+_CALL = re.compile(r"""_\((?:"([^"]+)"|'([^']+)')\)""")
+
+
+def _source_strings() -> set[str]:
+    found: set[str] = set()
+    for path in [*WEB.glob("templates/*.html"), WEB / "charts.py"]:
+        found |= {a or b for a, b in _CALL.findall(path.read_text(encoding="utf-8"))}
+    found |= set(RUNG_NAMES.values())
+    found |= {c.title() for c in ("loyal", "average", "demanding", "lost")}
+    found |= {c.value.replace("_", " ").capitalize() for c in AcquisitionChannel}
+    found |= {k.value.replace("_", " ").capitalize() for k in EventKind} | {"Order"}
+    found |= {r.value.title() for r in Role}
+    return found
+
+
+@pytest.mark.parametrize("code", ["hu", "pl"])
+def test_every_string_is_translated(code: str) -> None:
+    strings = _source_strings()
+    assert len(strings) > 100
+    missing = sorted(strings - set(_messages(code)))
+    assert missing == []
+
+
+def test_locale_formats_of_money_and_numbers() -> None:
+    nbsp = "\u00a0"
+    assert language("hu", "HUF").money(123_456_700) == f"1{nbsp}234{nbsp}567{nbsp}Ft"
+    assert language("pl", "PLN").money(123_450) == f"1{nbsp}234,50{nbsp}zł"
+    assert language("en", "EUR").number(1234567) == "1,234,567"
+    assert language("xx", "EUR").code == "en"
