@@ -14,6 +14,7 @@ import click
 import typer
 
 from clientbase.cli import admin, demo
+from clientbase.cli import clv
 from clientbase.cli import analyze as analyze_cli
 from clientbase.cli import scoring as scoring_cli
 from clientbase.cli import serve as serve_cli
@@ -63,6 +64,7 @@ def _global(
 
 
 admin.register(app)
+clv.register(app)
 scoring_cli.register(app)
 analyze_cli.register(app)
 demo.register(app)

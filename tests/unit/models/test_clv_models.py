@@ -1,0 +1,335 @@
+"""Unit tests of the CLV models: edge cases, errors, gradients, compression, persistence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import clientbase.models.clv as clv
+from clientbase.errors import ConvergenceError, InvalidInput, ModelError, NotFittedError
+from clientbase.models.clv import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ParetoNBDModel,
+    expected_clv,
+    load_model,
+    monthly_discount_rate,
+    summary_from_transactions,
+)
+from clientbase.models.clv.beta_geo import _log_likelihood_function as bg_loglik
+from clientbase.models.clv.pareto_nbd import _log_likelihood_function as pnbd_loglik
+
+PURCHASE_MODELS = [BetaGeoModel, ParetoNBDModel]
+
+
+def _simulated(n: int = 3000, seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """BG/NBD customers (r=0.25, α=4, a=0.8, b=2.5) observed for 20-40 weeks, on a day grid."""
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(0.25, 1 / 4.0, n)
+    p = rng.beta(0.8, 2.5, n)
+    T = rng.integers(140, 281, n) / 7
+    x = np.zeros(n)
+    t_x = np.zeros(n)
+    for i in range(n):
+        t = 0.0
+        while True:
+            t += rng.exponential(1 / lam[i])
+            if t > T[i]:
+                break
+            x[i] += 1
+            t_x[i] = t
+            if rng.random() < p[i]:
+                break
+    return x, np.floor(t_x * 7) / 7, T
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return _simulated()
+
+
+@pytest.mark.parametrize("model_cls", PURCHASE_MODELS)
+def test_fit_returns_self_and_recovers_structure(model_cls: type, data: tuple) -> None:
+    model = model_cls()
+    assert model.fit(*data) is model
+    assert set(model.params_) == set(model_cls.param_names)
+    assert model.n_customers_ == 3000
+    assert model.n_unique_rows_ < 3000
+    se = model.params_se_
+    ci = model.confidence_intervals(0.9)
+    for name, value in model.params_.items():
+        assert se[name] > 0
+        assert ci[name][0] < value < ci[name][1]
+
+
+def test_bgnbd_recovers_simulation_parameters(data: tuple) -> None:
+    params = BetaGeoModel().fit(*data).params_
+    assert params["r"] == pytest.approx(0.25, rel=0.25)
+    assert params["alpha"] == pytest.approx(4.0, rel=0.35)
+
+
+@pytest.mark.parametrize("model_cls", PURCHASE_MODELS)
+def test_weights_equal_repeated_rows(model_cls: type, data: tuple) -> None:
+    x, t_x, T = (a[:600] for a in data)
+    repeated = model_cls().fit(np.repeat(x, 3), np.repeat(t_x, 3), np.repeat(T, 3))
+    weighted = model_cls().fit(x, t_x, T, weights=np.full(x.size, 3.0))
+    for name in model_cls.param_names:
+        assert repeated.params_[name] == pytest.approx(weighted.params_[name], rel=1e-6)
+    assert repeated.log_likelihood_ == pytest.approx(weighted.log_likelihood_, rel=1e-9)
+
+
+@pytest.mark.parametrize("loglik", [bg_loglik, pnbd_loglik])
+@pytest.mark.parametrize(
+    "theta",
+    [[0.25, 4.0, 0.8, 2.5], [2.0, 0.5, 3.0, 0.2], [0.6, 50.0, 0.6, 2.0], [1.0, 1.0, 1.0, 1.0]],
+)
+def test_analytic_gradient_matches_finite_differences(
+    loglik: object, theta: list[float], data: tuple
+) -> None:
+    f = loglik(*data)  # type: ignore[operator]
+    point = np.log(theta)
+    _, grad = f(point)
+    for i in range(4):
+        step = np.zeros(4)
+        step[i] = 1e-6
+        numeric = (f(point + step)[0].sum() - f(point - step)[0].sum()) / 2e-6
+        assert grad[:, i].sum() == pytest.approx(numeric, rel=1e-5, abs=1e-4)
+
+
+@pytest.mark.parametrize("model_cls", PURCHASE_MODELS)
+def test_predictions_before_fit_raise_not_fitted(model_cls: type) -> None:
+    with pytest.raises(NotFittedError):
+        model_cls().probability_alive(1, 2, 3)
+    with pytest.raises(NotFittedError):
+        GammaGammaModel().expected_spend(1, 2)
+
+
+@pytest.mark.parametrize("model_cls", PURCHASE_MODELS)
+@pytest.mark.parametrize(
+    ("x", "t_x", "T", "message"),
+    [
+        ([1, 2], [3.0, 1.0], [2.0, 5.0], "greater than their age"),
+        ([-1, 2], [0.0, 1.0], [2.0, 5.0], "negative frequency"),
+        ([1, 2], [-1.0, 1.0], [2.0, 5.0], "negative recency"),
+        ([1, 2], [1.0, 1.0], [-2.0, 5.0], "negative T"),
+        ([1, np.nan], [1.0, 1.0], [2.0, 5.0], "missing or infinite"),
+        ([1, 2], [1.0, np.inf], [2.0, 5.0], "missing or infinite"),
+        ([1.5, 2], [1.0, 1.0], [2.0, 5.0], "whole number"),
+        ([0, 2], [1.0, 1.0], [2.0, 5.0], "no repeat purchase but a non-zero recency"),
+        ([], [], [], "No customers"),
+        ([1, 2], [1.0], [2.0, 5.0], "same length"),
+    ],
+)
+def test_invalid_input_is_rejected_clearly(
+    model_cls: type, x: list, t_x: list, T: list, message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        model_cls().fit(x, t_x, T)
+
+
+@pytest.mark.parametrize("model_cls", PURCHASE_MODELS)
+def test_no_repeat_buyers_is_a_clear_error(model_cls: type) -> None:
+    with pytest.raises(InvalidInput, match="no customer made a repeat purchase"):
+        model_cls().fit([0, 0, 0], [0, 0, 0], [10, 20, 30])
+
+
+@pytest.mark.parametrize("model_cls", PURCHASE_MODELS)
+def test_single_or_identical_customers_cannot_identify_the_model(model_cls: type) -> None:
+    with pytest.raises(ModelError, match="same history"):
+        model_cls().fit([2], [5.0], [10.0])
+    with pytest.raises(ModelError, match="same history"):
+        model_cls().fit([2] * 50, [5.0] * 50, [10.0] * 50)
+    # two kinds of customer only: the optimum runs off to the edge of the parameter space
+    with pytest.raises(ConvergenceError):
+        model_cls().fit([2, 0] * 50, [5.0, 0.0] * 50, [10.0, 10.0] * 50)
+
+
+@pytest.mark.parametrize("model_cls", PURCHASE_MODELS)
+def test_edge_customers_get_sane_predictions(model_cls: type, data: tuple) -> None:
+    model = model_cls().fit(*data)
+    x = np.array([0, 1, 5, 5, 200, 0])
+    t_x = np.array([0.0, 10.0, 30.0, 30.0, 39.0, 0.0])
+    T = np.array([40.0, 10.0, 30.0, 40.0, 39.0, 0.0])  # t_x = T, and a brand-new customer
+    alive = model.probability_alive(x, t_x, T)
+    expected = model.expected_purchases(10, x, t_x, T)
+    assert np.all((alive > 0) & (alive <= 1))
+    assert alive[0] > alive[3] * 0  # finite
+    assert alive[2] > alive[3]  # same history, longer silence: less likely alive
+    assert np.all(np.isfinite(expected)) and np.all(expected >= 0)
+    assert expected[4] > expected[1]
+    single = model.expected_purchases(10, 5, 30.0, 40.0)
+    assert single.shape == (1,) and single[0] == pytest.approx(expected[3])
+
+
+@pytest.mark.parametrize("model_cls", PURCHASE_MODELS)
+def test_pmf_sums_to_one_and_matches_the_mean(model_cls: type, data: tuple) -> None:
+    model = model_cls().fit(*data)
+    n = np.arange(400)
+    for history in [(), (3, 20.0, 30.0), (0, 0.0, 25.0)]:
+        pmf = model.probability_of_n_purchases(n, 26, *history)
+        assert pmf.sum() == pytest.approx(1.0, abs=1e-6)
+        if history:
+            mean = model.expected_purchases(26, *history)[0]
+        else:
+            mean = model.expected_purchases_new_customer(26)[0]
+        assert (n * pmf).sum() == pytest.approx(mean, rel=1e-5)
+
+
+def test_gamma_gamma_zero_spends_error_or_are_excluded() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, 500).astype(float)
+    spend = np.where(x > 0, rng.gamma(6.0, 3.0, 500), 0.0)
+    spend[np.flatnonzero(x > 0)[:2]] = 0.0  # two repeat buyers with free orders only
+    with pytest.raises(InvalidInput, match="zero or less"):
+        GammaGammaModel().fit(x, spend)
+    model = GammaGammaModel(nonpositive="exclude").fit(x, spend)
+    assert model.n_excluded_ == 2
+    assert model.n_customers_ == int((x > 0).sum()) - 2
+    with pytest.raises(ModelError, match="at least 3"):
+        GammaGammaModel().fit([1, 0], [10.0, 0.0])
+    with pytest.raises(InvalidInput):
+        GammaGammaModel().fit([1, 2], [np.nan, 3.0])
+
+
+def test_gamma_gamma_expected_spend_shrinks_to_the_mean() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 8, 800).astype(float)
+    nu = rng.gamma(4.0, 1 / 20.0, 800)
+    zbar = np.array([rng.gamma(6.0, 1 / v, int(k)).mean() for v, k in zip(nu, x, strict=True)])
+    model = GammaGammaModel().fit(x, zbar)
+    spend = model.expected_spend([0, 1, 50], [0.0, 100.0, 100.0])
+    assert spend[0] == pytest.approx(model.population_mean_spend())
+    assert spend[0] < spend[1] < spend[2] < 100.0
+
+
+def test_clv_combines_models_and_discounts(data: tuple) -> None:
+    purchases = BetaGeoModel().fit(*data)
+    rng = np.random.default_rng(1)
+    x = data[0]
+    spend = np.where(x > 0, rng.gamma(5.0, 6.0, x.size), 0.0)
+    spend_model = GammaGammaModel().fit(x, spend)
+    undiscounted = expected_clv(purchases, spend_model, *data, spend, margin=0.3)
+    discounted = expected_clv(purchases, spend_model, *data, spend, margin=0.3, discount_rate=0.2)
+    monthly = expected_clv(
+        purchases,
+        spend_model,
+        *data,
+        spend,
+        margin=0.3,
+        discount_rate=monthly_discount_rate(0.2),
+        discount_period="month",
+    )
+    np.testing.assert_allclose(discounted, monthly)
+    assert np.all(discounted < undiscounted) and np.all(discounted > 0)
+    year = purchases.expected_purchases(365.2425 / 7, *data)
+    np.testing.assert_allclose(
+        undiscounted, 0.3 * spend_model.expected_spend(x, spend) * year, rtol=1e-9
+    )
+    via_method = spend_model.expected_clv(purchases, *data, spend, margin=0.3)
+    np.testing.assert_allclose(via_method, undiscounted)
+    with pytest.raises(InvalidInput):
+        expected_clv(purchases, spend_model, *data, spend, horizon_months=0)
+
+
+@pytest.mark.parametrize("model_cls", [BetaGeoModel, ParetoNBDModel, GammaGammaModel])
+def test_json_round_trip(model_cls: type, data: tuple, tmp_path: Path) -> None:
+    if model_cls is GammaGammaModel:
+        x = data[0]
+        spend = np.where(x > 0, 10.0 + x, 0.0) * np.random.default_rng(0).uniform(0.5, 2, x.size)
+        model = model_cls().fit(x, spend)
+    else:
+        model = model_cls().fit(*data)
+    path = tmp_path / "model.json"
+    model.save(path)
+    document = json.loads(path.read_text())
+    assert document["model"] == model_cls.__name__
+    assert document["data_fingerprint"].startswith("sha256:")
+    assert document["library_version"]
+    loaded = model_cls.load(path)
+    assert loaded.params_ == model.params_
+    assert loaded.params_se_ == model.params_se_
+    assert loaded.data_fingerprint_ == model.data_fingerprint_
+    assert isinstance(load_model(path), model_cls)
+    other = BetaGeoModel if model_cls is not BetaGeoModel else ParetoNBDModel
+    with pytest.raises(InvalidInput, match="holds a"):
+        other.load(path)
+    path.write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(InvalidInput):
+        load_model(path)
+
+
+def test_fingerprint_depends_on_the_data(data: tuple) -> None:
+    a = BetaGeoModel().fit(*data)
+    x = data[0].copy()
+    x[0], x[1] = x[1], x[0]
+    t_x = data[1].copy()
+    t_x[0], t_x[1] = t_x[1], t_x[0]
+    b = BetaGeoModel().fit(x, t_x, data[2])
+    assert a.data_fingerprint_ != b.data_fingerprint_ or (x == data[0]).all()
+
+
+def test_fit_accepts_pandas_columns(data: tuple) -> None:
+    frame = pd.DataFrame({"x": data[0], "t_x": data[1], "T": data[2]})
+    model = BetaGeoModel().fit(frame["x"], frame["t_x"], frame["T"])
+    assert model.params_ == BetaGeoModel().fit(*data).params_
+
+
+def test_summary_merges_same_day_and_splits_holdout() -> None:
+    summary = summary_from_transactions(
+        ["a", "a", "a", "a", "b", "c", "a"],
+        [
+            "2020-01-01",
+            "2020-01-01",
+            "2020-01-08",
+            "2020-01-15",
+            "2020-01-10",
+            "2020-02-01",
+            "2020-01-22",
+        ],
+        [10.0, 5.0, 0.0, 30.0, 7.0, 1.0, 4.0],
+        calibration_end="2020-01-15",
+        holdout_end="2020-01-31",
+    )
+    assert list(summary.customer_id) == ["a", "b"]  # c bought after the calibration end
+    np.testing.assert_allclose(summary.frequency, [2, 0])
+    np.testing.assert_allclose(summary.recency, [2.0, 0.0])
+    np.testing.assert_allclose(summary.T, [2.0, 5 / 7])
+    np.testing.assert_allclose(summary.monetary_value, [15.0, 0.0])
+    np.testing.assert_allclose(summary.holdout_frequency, [1, 0])
+    np.testing.assert_allclose(summary.holdout_monetary_value, [4.0, 0.0])
+    assert summary.holdout_duration == pytest.approx(16 / 7)
+    days = summary_from_transactions(
+        ["a", "a"], ["2020-01-01", "2020-01-03"], calibration_end="2020-01-05", time_unit="days"
+    )
+    np.testing.assert_allclose([days.recency[0], days.T[0]], [2.0, 4.0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"amount": [-1.0]}, "negative amount"),
+        ({"date": ["not a date"]}, "dates"),
+        ({"holdout_end": "2019-01-01"}, "after calibration_end"),
+        ({"time_unit": "months"}, "time_unit"),
+    ],
+)
+def test_summary_rejects_bad_input(kwargs: dict, message: str) -> None:
+    arguments: dict = {
+        "customer_id": ["a"],
+        "date": ["2020-01-01"],
+        "amount": [1.0],
+        "calibration_end": "2020-02-01",
+    }
+    arguments.update(kwargs)
+    with pytest.raises(InvalidInput, match=message):
+        summary_from_transactions(**arguments)
+
+
+def test_exported_members() -> None:
+    exported = {name for name in dir(clv) if not name.startswith("_")}
+    modules = {"beta_geo", "clv", "gamma_gamma", "pareto_nbd", "persistence", "summary"}
+    assert set(clv.__all__) == exported - modules
