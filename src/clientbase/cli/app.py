@@ -13,8 +13,7 @@ from typing import Annotated
 import click
 import typer
 
-from clientbase.cli import admin, demo
-from clientbase.cli import clv
+from clientbase.cli import admin, clv, demo
 from clientbase.cli import analyze as analyze_cli
 from clientbase.cli import scoring as scoring_cli
 from clientbase.cli import serve as serve_cli
