@@ -13,7 +13,7 @@ from typing import Annotated
 import click
 import typer
 
-from clientbase.cli import admin, clv, demo
+from clientbase.cli import admin, clv, demo, imports
 from clientbase.cli import analyze as analyze_cli
 from clientbase.cli import scoring as scoring_cli
 from clientbase.cli import serve as serve_cli
@@ -63,6 +63,7 @@ def _global(
 
 
 admin.register(app)
+imports.register(app)
 clv.register(app)
 scoring_cli.register(app)
 analyze_cli.register(app)

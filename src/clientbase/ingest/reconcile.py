@@ -1,0 +1,230 @@
+"""Reconciling a validated batch with what the store already holds (given as frames).
+
+The service loads, from the database, the ids behind every external id the batch refers to
+and the records it may update; this module decides, without touching the database, which
+rows are new, which change a record, which change nothing, and which refer to something
+that does not exist. Ids for new records come from the ``allocate`` callback, so that
+references between rows of the same file (a customer referred by another one in the file,
+a user's manager) resolve before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from clientbase.ingest.kinds import FieldSpec, FieldType, KindSpec
+from clientbase.ingest.readers import ROW
+from clientbase.ingest.report import issues_frame
+from clientbase.ingest.validate import ValidatedBatch
+
+__all__ = ["KEY", "WritePlan", "reconcile", "store_key_columns"]
+
+#: Name of the external-key column in lookup frames (``KEY`` text -> ``id``).
+KEY = "key"
+
+_SINGULAR = {
+    "customers": "customer",
+    "orders": "order",
+    "products": "product",
+    "campaigns": "campaign",
+    "partners": "partner",
+    "users": "user (username)",
+}
+
+
+@dataclass(slots=True)
+class WritePlan:
+    """What to write: new records (with their ids), changed records, and what was wrong.
+
+    ``inserts`` and ``updates`` carry store column names; ``external_ids`` the
+    ``(customer_id, external_id)`` pairs of new customers.
+    """
+
+    inserts: pl.DataFrame
+    updates: pl.DataFrame
+    unchanged: int
+    errors: pl.DataFrame = field(default_factory=issues_frame)
+    warnings: pl.DataFrame = field(default_factory=issues_frame)
+    external_ids: pl.DataFrame | None = None
+
+
+def store_key_columns(spec: KindSpec) -> tuple[str, ...]:
+    """The key of ``spec`` as columns of the ``existing`` frame.
+
+    External ids and usernames are matched through :data:`KEY`; keys made of references
+    (an order line's order, a campaign member's campaign and customer) through the store's
+    id columns, and ``line_no`` as it is.
+    """
+    columns: list[str] = []
+    for name in spec.key:
+        spec_field = spec.field(name)
+        if name in {"external_id", "username"}:
+            columns.append(KEY)
+        else:
+            columns.append(spec_field.column)
+    return tuple(columns)
+
+
+def reconcile(
+    batch: ValidatedBatch,
+    lookups: dict[str, pl.DataFrame],
+    existing: pl.DataFrame,
+    allocate: Callable[[int], Sequence[int]],
+    existing_emails: pl.DataFrame | None = None,
+) -> WritePlan:
+    """Plan the writes of ``batch``.
+
+    Parameters
+    ----------
+    lookups
+        For each referenced kind (``customers``, ``users`` …): a frame ``key`` (external
+        id or username) -> ``id`` of the records in the store.
+    existing
+        The store's records the batch may match: its key columns (``key`` for external ids
+        and usernames, else the store's reference columns), ``id`` and the provided columns.
+    allocate
+        Returns ``n`` fresh ids for new records.
+    existing_emails
+        For customers: ``email`` (lower case) and ``key`` of the customers in the store.
+    """
+    spec = batch.spec
+    frame = batch.frame
+    issues: list[pl.DataFrame] = []
+    self_refs = [f for f in spec.references if f.ref == spec.table and f.name in batch.provided]
+    for ref in spec.references:
+        if ref.name in batch.provided and ref not in self_refs:
+            frame, found = _resolve(frame, ref, lookups[ref.ref or ""], batch.labels[ref.name])
+            issues.append(found)
+    frame = frame.filter(~pl.col(ROW).is_in(_rows(issues).implode()))
+    key_columns = store_key_columns(spec)
+    if KEY in key_columns:
+        frame = frame.with_columns(pl.col(spec.key[0]).alias(KEY))
+    matched = frame.join(
+        existing.select([*key_columns, pl.col("id").alias("__id")]),
+        on=list(key_columns),
+        how="left",
+        nulls_equal=False,
+    )
+    new = matched.get_column("__id").is_null()
+    fresh = pl.Series("__fresh", allocate(int(new.sum())), dtype=pl.Int64)
+    # The k-th new row (in file order) takes the k-th fresh id.
+    position = (new.cast(pl.Int64).cum_sum() - 1).clip(lower_bound=0)
+    fresh_ids = (
+        fresh.gather(position) if fresh.len() else pl.Series([None] * new.len(), dtype=pl.Int64)
+    )
+    ids = matched.get_column("__id").cast(pl.Int64).zip_with(~new, fresh_ids).alias("id")
+    matched = matched.with_columns(ids, new.alias("__new"))
+    for ref in self_refs:
+        own = matched.select(pl.col(KEY), pl.col("id"))
+        known = pl.concat([lookups[spec.table].select(KEY, pl.col("id").cast(pl.Int64)), own])
+        known = known.unique(subset=[KEY], keep="last")
+        matched, found = _resolve(matched, ref, known, batch.labels[ref.name])
+        issues.append(found)
+    errors = pl.concat([batch.errors, *issues]) if issues else batch.errors
+    matched = matched.filter(~pl.col(ROW).is_in(_rows(issues).implode()))
+    columns = _store_columns(spec, batch.provided)
+    store = matched.select(
+        pl.col("id"),
+        pl.col("__new"),
+        *(pl.col(name).alias(column) for name, column in columns.items()),
+    )
+    inserts = store.filter(pl.col("__new")).drop("__new")
+    old = store.filter(~pl.col("__new")).drop("__new")
+    changed = _changed(old, existing, list(columns.values()))
+    updates = old.filter(changed)
+    external_ids = None
+    if spec.table == "customers":
+        external_ids = matched.filter(pl.col("__new")).select(
+            pl.col("id").alias("customer_id"), pl.col(KEY).alias("external_id")
+        )
+    warnings = batch.warnings
+    if existing_emails is not None and "email" in matched.columns:
+        warnings = pl.concat([warnings, _email_matches(matched, existing_emails, batch.labels)])
+    return WritePlan(
+        inserts=inserts,
+        updates=updates,
+        unchanged=old.height - updates.height,
+        errors=errors,
+        warnings=warnings,
+        external_ids=external_ids,
+    )
+
+
+def _rows(issues: list[pl.DataFrame]) -> pl.Series:
+    if not issues:
+        return pl.Series("row", [], dtype=pl.Int64)
+    return pl.concat([i.get_column("row") for i in issues])
+
+
+def _resolve(
+    frame: pl.DataFrame, ref: FieldSpec, lookup: pl.DataFrame, label: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    table = lookup.select(
+        pl.col(KEY).alias(ref.name), pl.col("id").cast(pl.Int64).alias(ref.column)
+    )
+    if ref.column in frame.columns:
+        frame = frame.drop(ref.column)
+    joined = frame.join(table, on=ref.name, how="left")
+    unknown = joined.filter(pl.col(ref.name).is_not_null() & pl.col(ref.column).is_null())
+    what = _SINGULAR.get(ref.ref or "", ref.ref or "record")
+    found = unknown.select(
+        pl.col(ROW).alias("row"),
+        pl.lit(label).alias("column"),
+        pl.col(ref.name).alias("value"),
+        pl.lit(f"unknown {what}: not in this file nor in the store").alias("reason"),
+    )
+    return joined, found
+
+
+def _store_columns(spec: KindSpec, provided: tuple[str, ...]) -> dict[str, str]:
+    """Frame column -> store column for the provided fields.
+
+    After resolution a reference's id sits in a frame column named like its store column;
+    the external id of a customer goes to ``customer_external_ids``, not ``customers``.
+    """
+    columns: dict[str, str] = {}
+    for name in provided:
+        spec_field = spec.field(name)
+        if spec.table == "customers" and name == "external_id":
+            continue
+        if spec_field.type is FieldType.REF:
+            columns[spec_field.column] = spec_field.column
+        else:
+            columns[name] = spec_field.column
+    return columns
+
+
+def _changed(new: pl.DataFrame, existing: pl.DataFrame, columns: list[str]) -> pl.Series:
+    if new.height == 0:
+        return pl.Series([], dtype=pl.Boolean)
+    compare = [c for c in columns if c in existing.columns and c != "id"]
+    old = existing.select(["id", *compare]).rename({c: f"__old_{c}" for c in compare})
+    joined = new.select(["id", *compare]).join(old, on="id", how="left", maintain_order="left")
+    if not compare:
+        return pl.Series([False] * new.height)
+    differs = pl.any_horizontal(
+        [~pl.col(c).eq_missing(pl.col(f"__old_{c}").cast(new.schema[c])) for c in compare]
+    )
+    return joined.select(differs.alias("changed")).to_series()
+
+
+def _email_matches(
+    matched: pl.DataFrame, existing: pl.DataFrame, labels: dict[str, str]
+) -> pl.DataFrame:
+    rows = matched.filter(pl.col("email").is_not_null()).with_columns(
+        pl.col("email").str.to_lowercase().alias("__email")
+    )
+    others = existing.select(pl.col("email").alias("__email"), pl.col(KEY).alias("__other"))
+    hits = rows.join(others, on="__email", how="inner").filter(pl.col(KEY) != pl.col("__other"))
+    hits = hits.unique(subset=[ROW], keep="first", maintain_order=True)
+    return hits.select(
+        pl.col(ROW).alias("row"),
+        pl.lit(labels.get("email", "email")).alias("column"),
+        pl.col("email").alias("value"),
+        pl.format(
+            "possible duplicate: a customer with external id {} has the same e-mail", "__other"
+        ).alias("reason"),
+    )

@@ -1,0 +1,280 @@
+"""Bulk reads and writes of columnar batches, inside the caller's transaction.
+
+Imports write hundreds of thousands of rows; building an ORM object per row would take
+minutes. These functions turn a polars frame into the DBAPI's ``executemany`` (in chunks,
+with the values converted column by column to what the driver stores) on the connection of
+the caller's unit of work. They never commit. Column defaults of the ORM are applied to
+columns the frame does not carry, and values of columns whose type processes them on the way
+in (personal data, JSON) go through that type, so the storage boundary of
+``storage/types.py`` holds for bulk writes too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import polars as pl
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    SmallInteger,
+    Table,
+    TypeDecorator,
+    select,
+    text,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from clientbase.storage.orm import Base
+
+__all__ = [
+    "CHUNK_ROWS",
+    "allocate_ids",
+    "insert_frame",
+    "read_frame",
+    "table_of",
+    "update_frame",
+]
+
+#: Rows per ``executemany`` call (and per progress step).
+CHUNK_ROWS = 50_000
+
+#: Inserts of at least this many rows (into a table no larger) build indexes afterwards.
+DEFER_INDEXES_ROWS = 100_000
+
+#: Page cache SQLite may use during a bulk write, in KiB.
+SQLITE_CACHE_KIB = 256 * 1024
+
+Progress = Callable[[int], None]
+
+
+def table_of(name: str) -> Table:
+    """The ORM table called ``name``."""
+    return Base.metadata.tables[name]
+
+
+def allocate_ids(conn: Connection, table: str, count: int) -> Sequence[int]:
+    """Reserve ``count`` new primary keys of ``table``.
+
+    On PostgreSQL they come from the table's sequence; on SQLite they follow the largest id,
+    which is safe because the caller holds the write lock (it has written in this
+    transaction before asking).
+    """
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table, "n": count},
+        )
+        return [int(r[0]) for r in rows]
+    top = conn.execute(select(table_of(table).c.id).order_by(table_of(table).c.id.desc()).limit(1))
+    start = (top.scalar() or 0) + 1
+    return range(start, start + count)
+
+
+def read_frame(
+    conn: Connection, columns: Sequence[ColumnElement[Any]], *where: ColumnElement[bool]
+) -> pl.DataFrame:
+    """Run ``SELECT columns WHERE where`` and return a typed polars frame.
+
+    The labels of ``columns`` name the frame's columns; values come through the column
+    types (so personal data is read through its boundary).
+    """
+    query = select(*columns)
+    for condition in where:
+        query = query.where(condition)
+    result = conn.execute(query)
+    names = list(result.keys())
+    schema = {n: _polars_type(c) for n, c in zip(names, columns, strict=True)}
+    return pl.DataFrame(result.all(), schema=schema, orient="row")
+
+
+def _polars_type(column: ColumnElement[Any]) -> pl.DataType:
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, Integer | BigInteger | SmallInteger):
+        return pl.Int64()
+    if isinstance(kind, DateTime):
+        return pl.Datetime("us")
+    if isinstance(kind, Date):
+        return pl.Date()
+    if isinstance(kind, Boolean):
+        return pl.Boolean()
+    if isinstance(kind, JSON):
+        return pl.List(pl.String())
+    return pl.String()
+
+
+def insert_frame(
+    conn: Connection,
+    table: str,
+    frame: pl.DataFrame,
+    *,
+    constants: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Insert every row of ``frame`` (columns named as the table's) into ``table``.
+
+    ``constants`` give one value to a column for every row; columns with an ORM default
+    that neither provides get the default. Returns the number of rows inserted.
+    """
+    if frame.height == 0:
+        return 0
+    target = table_of(table)
+    frame = frame.with_columns(
+        *(pl.lit(v).alias(k) for k, v in (constants or {}).items()),
+        *(
+            pl.lit(_default(col)).alias(col.name)
+            for col in target.columns
+            if col.name not in frame.columns
+            and col.name not in (constants or {})
+            and col.default is not None
+        ),
+    )
+    # A column that is null everywhere and has no default need not be sent at all.
+    empty = [
+        c
+        for c in frame.columns
+        if target.c[c].nullable
+        and target.c[c].default is None
+        and frame[c].null_count() == frame.height
+    ]
+    frame = frame.drop(empty)
+    names = list(frame.columns)
+    marks = ", ".join(_placeholder(conn, target.c[n]) for n in names)
+    statement = f'INSERT INTO "{table}" ({", ".join(_quote(n) for n in names)}) VALUES ({marks})'
+    _roomy_cache(conn)
+    with _deferred_indexes(conn, table, frame.height):
+        _executemany(conn, statement, _driver_frame(conn, target, frame), progress)
+    return frame.height
+
+
+@contextmanager
+def _deferred_indexes(conn: Connection, table: str, rows: int) -> Iterator[None]:
+    """On SQLite, build plain secondary indexes after a load larger than the table.
+
+    Sorting once is cheaper than a million random index insertions. The indexes are dropped
+    and re-created, from their own stored definition, inside the caller's transaction: a
+    failure or a killed process rolls back to the original indexes with everything else.
+    """
+    if conn.dialect.name != "sqlite" or rows < DEFER_INDEXES_ROWS:
+        yield
+        return
+    present = conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar_one()
+    if present > rows:
+        yield
+        return
+    indexes = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL AND upper(sql) NOT LIKE 'CREATE UNIQUE%'",
+        (table,),
+    ).all()
+    for name, _sql in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    for _name, sql in indexes:
+        conn.exec_driver_sql(sql)
+
+
+def _roomy_cache(conn: Connection) -> None:
+    """Let SQLite keep the indexes of a big write in memory (an upper bound, per connection)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+
+
+def update_frame(
+    conn: Connection, table: str, frame: pl.DataFrame, *, progress: Progress | None = None
+) -> int:
+    """Set the columns of ``frame`` on the rows of ``table`` whose ``id`` it gives."""
+    if frame.height == 0:
+        return 0
+    target = table_of(table)
+    names = [n for n in frame.columns if n != "id"]
+    if not names:
+        return 0
+    stamps = [c for c in target.columns if c.onupdate is not None and c.name not in frame.columns]
+    frame = frame.with_columns(pl.lit(_default(c, "onupdate")).alias(c.name) for c in stamps)
+    names += [c.name for c in stamps]
+    sets = ", ".join(f"{_quote(n)} = {_placeholder(conn, target.c[n])}" for n in names)
+    mark = _placeholder(conn, target.c.id)
+    statement = f'UPDATE "{table}" SET {sets} WHERE id = {mark}'
+    _executemany(
+        conn, statement, _driver_frame(conn, target, frame.select([*names, "id"])), progress
+    )
+    return frame.height
+
+
+def _executemany(
+    conn: Connection, statement: str, frame: pl.DataFrame, progress: Progress | None
+) -> None:
+    for offset in range(0, frame.height, CHUNK_ROWS):
+        chunk = frame.slice(offset, CHUNK_ROWS)
+        conn.exec_driver_sql(statement, chunk.rows())
+        if progress is not None:
+            progress(chunk.height)
+
+
+def _quote(name: str) -> str:
+    return f'"{name}"'
+
+
+def _placeholder(conn: Connection, column: Column[Any]) -> str:
+    if conn.dialect.name == "postgresql":
+        if isinstance(_impl(column), JSON):
+            return "CAST(%s AS JSONB)"
+        return "%s"
+    return "?"
+
+
+def _impl(column: Column[Any]) -> Any:
+    kind = column.type
+    return kind.impl_instance if isinstance(kind, TypeDecorator) else kind
+
+
+def _default(column: Column[Any], which: str = "default") -> Any:
+    default: Any = getattr(column, which)
+    if getattr(default, "is_callable", False):
+        return default.arg(None)
+    return default.arg
+
+
+def _driver_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """Values as the driver stores them, converted a column at a time."""
+    sqlite = conn.dialect.name == "sqlite"
+    converted: list[pl.Series] = []
+    for name in frame.columns:
+        column = table.c[name]
+        series = frame.get_column(name)
+        impl = _impl(column)
+        if isinstance(impl, JSON):
+            series = pl.Series(
+                name,
+                [
+                    None if v is None else json.dumps(v, ensure_ascii=False)
+                    for v in series.to_list()
+                ],
+                dtype=pl.String,
+            )
+        elif isinstance(impl, DateTime):
+            series = series.cast(pl.Datetime("us")).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+        elif isinstance(impl, Date):
+            series = series.cast(pl.Date).dt.strftime("%Y-%m-%d")
+        elif isinstance(impl, Boolean) and sqlite:
+            series = series.cast(pl.Int64)
+        if isinstance(column.type, TypeDecorator):
+            processor = column.type.bind_processor(conn.dialect)
+            if processor is not None and not isinstance(impl, JSON):
+                series = pl.Series(name, [processor(v) for v in series.to_list()])
+        converted.append(series)
+    return pl.DataFrame(converted)
