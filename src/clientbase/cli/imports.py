@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
             + ".\n\nRows are matched by their external id (per source system), so importing "
             "the same file twice changes nothing. The import is all or nothing: if any row is "
             "rejected, nothing is written and every rejection is listed (all of them with "
-            "--report). A --mapping TOML file reads an export as it is: see "
+            "--report), unless --partial. A --mapping TOML file reads an export as it is: see "
             "docs/import-mapping.md."
         ),
     )(import_command)
@@ -51,6 +51,13 @@ def import_command(
         Path | None,
         typer.Option("--report", "-r", help="Write every rejected row and warning to this CSV."),
     ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="Import the valid rows even if some are rejected (they are listed).",
+        ),
+    ] = False,
     show: Annotated[
         int, typer.Option("--show", help="How many rejected rows to list on screen.", min=0)
     ] = 20,
@@ -94,6 +101,7 @@ def import_command(
                 kind,
                 file,
                 mapping_path=mapping,
+                partial=partial,
                 progress=on_progress,
             )
     except ImportRejected as exc:
@@ -107,7 +115,9 @@ def import_command(
         raise
     finally:
         engine.dispose()
-    if result.warnings.height:
+    if result.errors.height:
+        _print_issues(err_console, result, show)
+    elif result.warnings.height:
         _print_table(console, "Warnings", result.warnings, show)
     console.print(_summary(result))
     if report is not None:

@@ -117,14 +117,21 @@ def reconcile(
     )
     ids = matched.get_column("__id").cast(pl.Int64).zip_with(~new, fresh_ids).alias("id")
     matched = matched.with_columns(ids, new.alias("__new"))
-    for ref in self_refs:
-        own = matched.select(pl.col(KEY), pl.col("id"))
-        known = pl.concat([lookups[spec.table].select(KEY, pl.col("id").cast(pl.Int64)), own])
-        known = known.unique(subset=[KEY], keep="last")
-        matched, found = _resolve(matched, ref, known, batch.labels[ref.name])
-        issues.append(found)
-    errors = pl.concat([batch.errors, *issues]) if issues else batch.errors
     matched = matched.filter(~pl.col(ROW).is_in(_rows(issues).implode()))
+    while self_refs:
+        # A row may only point at a row of the file that is itself accepted: repeat until
+        # rejecting rows rejects no further row that referred to them.
+        stored = lookups[spec.table].select(KEY, pl.col("id").cast(pl.Int64))
+        known = pl.concat([stored, matched.select(KEY, "id")]).unique(subset=[KEY], keep="last")
+        found_now: list[pl.DataFrame] = []
+        for ref in self_refs:
+            matched, found = _resolve(matched, ref, known, batch.labels[ref.name])
+            found_now.append(found)
+        if not any(f.height for f in found_now):
+            break
+        issues.extend(found_now)
+        matched = matched.filter(~pl.col(ROW).is_in(_rows(found_now).implode()))
+    errors = pl.concat([batch.errors, *issues]) if issues else batch.errors
     columns = _store_columns(spec, batch.provided)
     store = matched.select(
         pl.col("id"),
@@ -174,7 +181,9 @@ def _resolve(
         pl.col(ROW).alias("row"),
         pl.lit(label).alias("column"),
         pl.col(ref.name).alias("value"),
-        pl.lit(f"unknown {what}: not in this file nor in the store").alias("reason"),
+        pl.lit(f"unknown {what}: not in the store nor among the accepted rows of this file").alias(
+            "reason"
+        ),
     )
     return joined, found
 

@@ -45,9 +45,11 @@ def import_file(
     path: Path,
     *,
     mapping_path: Path | None = None,
+    partial: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import ``path`` as ``kind`` into the store, all or nothing.
+    """Import ``path`` as ``kind`` into the store, all or nothing (or, with ``partial``, the
+    valid rows only, the rejected ones being reported).
 
     Returns
     -------
@@ -62,7 +64,8 @@ def import_file(
     MappingError
         The mapping is wrong or a required field has no column.
     ImportRejected
-        Some rows were rejected; nothing was written. ``report`` lists every rejection.
+        Some rows were rejected (and ``partial`` is false); nothing was written. ``report``
+        lists every rejection.
     StorageError
         The database failed; nothing was written.
     """
@@ -111,7 +114,7 @@ def import_file(
             report.imported = plan.inserts.height
             report.updated = plan.updates.height
             report.unchanged = plan.unchanged
-            if report.rejected:
+            if report.rejected and not partial:
                 raise ImportRejected(
                     f"{report.rejected} of {report.rows} rows of {path.name} were rejected; "
                     "nothing was imported",

@@ -154,10 +154,29 @@ def insert_frame(
     names = list(frame.columns)
     marks = ", ".join(_placeholder(conn, target.c[n]) for n in names)
     statement = f'INSERT INTO "{table}" ({", ".join(_quote(n) for n in names)}) VALUES ({marks})'
+    values = _driver_frame(conn, target, frame)
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, names, values, progress)
+        return frame.height
     _roomy_cache(conn)
     with _deferred_indexes(conn, table, frame.height):
-        _executemany(conn, statement, _driver_frame(conn, target, frame), progress)
+        _executemany(conn, statement, values, progress)
     return frame.height
+
+
+def _copy(
+    conn: Connection, table: str, names: list[str], frame: pl.DataFrame, progress: Progress | None
+) -> None:
+    """PostgreSQL: stream the rows with ``COPY … FROM STDIN`` on the transaction's connection."""
+    columns = ", ".join(_quote(n) for n in names)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+        for offset in range(0, frame.height, CHUNK_ROWS):
+            chunk = frame.slice(offset, CHUNK_ROWS)
+            for row in chunk.iter_rows():
+                copy.write_row(row)
+            if progress is not None:
+                progress(chunk.height)
 
 
 @contextmanager

@@ -126,3 +126,16 @@ def test_a_real_process_exits_65_with_one_error_line(tmp_path: Path) -> None:
         "error: 1 of 1 rows of orders.csv were rejected; nothing was imported (fix the rows "
         "listed (--report FILE writes them all) and import again)"
     ]
+
+
+def test_partial_import_exits_0_and_lists_the_rejected_rows(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "username,display_name,role\nanna,Anna,manager\nbela,Béla,boss\n", encoding="utf-8"
+    )
+    code, out, err = cli(capsys, "import", "users", str(users), "--partial", "--db", db)
+    assert code == 0
+    assert "boss" in err
+    assert "2 rows in users.csv: 1 imported, 0 updated, 0 unchanged, 1 rejected." in out

@@ -396,3 +396,25 @@ def test_updating_a_customer_stamps_updated_at(engine: Engine, tmp_path: Path) -
     assert after["Anna"].city == "Szeged"
     assert after["Anna"].updated_at > before["Anna"]
     assert after["Béla"].updated_at == before["Béla"]
+
+
+def test_partial_import_writes_the_valid_rows_and_reports_the_others(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import_file(engine, ACTOR, "customers", _file(tmp_path, "customers", "external_id\nC1\n"))
+    content = (
+        "external_id,customer,ordered_at,total\n"
+        "O1,C1,2024-03-15,10\nO2,C404,2024-03-15,10\nO3,C1,2024-02-30,10\nO4,C1,2024-03-16,20\n"
+    )
+    report = import_file(engine, ACTOR, "orders", _file(tmp_path, "orders", content), partial=True)
+    assert report.committed
+    _identity(report)
+    assert (report.imported, report.rejected) == (2, 2)
+    assert sorted(report.errors.get_column("row").to_list()) == [3, 4]
+    with engine.connect() as conn:
+        stored = conn.execute(select(Order.external_id).order_by(Order.external_id)).scalars().all()
+        batch = conn.execute(
+            select(ImportBatch.counts).where(ImportBatch.kind == "orders")
+        ).scalar_one()
+    assert stored == ["O1", "O4"]
+    assert batch["rejected"] == 2

@@ -124,3 +124,20 @@ def test_email_matching_another_stored_customer_is_a_warning(tmp_path: Path) -> 
     assert plan.warnings.select("row", "value").rows() == [(2, "Anna@Example.hu")]
     assert "C1" in plan.warnings.get_column("reason")[0]
     assert plan.errors.height == 0
+
+
+def test_a_row_referring_to_a_rejected_row_is_rejected_too(tmp_path: Path) -> None:
+    batch = _batch(
+        tmp_path,
+        "customers",
+        "external_id,referred_by,birth_year\nC1,C2,\nC2,C3,\nC3,C404,\nC4,,\nC5,C6,\nC6,,x\n",
+    )
+    existing = pl.DataFrame(
+        schema={KEY: pl.String, "id": pl.Int64, "referred_by_customer_id": pl.Int64}
+    )
+    plan = reconcile(batch, {"customers": _lookup({})}, existing, lambda n: list(range(1, n + 1)))
+    # C3 points nowhere, C2 at C3, C1 at C2; C6 fails validation, so C5 cannot point at it.
+    assert sorted(plan.errors.get_column("row").to_list()) == [2, 3, 4, 6, 7]
+    assert plan.external_ids is not None
+    assert plan.external_ids.get_column("external_id").to_list() == ["C4"]
+    assert plan.inserts.height == 1
