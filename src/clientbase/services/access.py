@@ -20,7 +20,13 @@ from clientbase.services.audit import record
 from clientbase.storage.orm import Customer, User
 from clientbase.storage.unit_of_work import UnitOfWork
 
-__all__ = ["audited_denials", "customer_clause", "load_scope", "visible_customer"]
+__all__ = [
+    "audited_denials",
+    "customer_clause",
+    "load_scope",
+    "visible_customer",
+    "visible_customer_ids",
+]
 
 
 def load_scope(session: Session, actor: Actor) -> Scope:
@@ -40,6 +46,16 @@ def customer_clause(scope: Scope, owner_column: Any = None) -> ColumnElement[boo
     if not scope.owner_ids:
         return false()
     return column.in_(sorted(scope.owner_ids))
+
+
+def visible_customer_ids(session: Session, scope: Scope) -> list[int] | None:
+    """Ids of the customers in scope, for filtering figures computed outside SQL.
+
+    ``None`` means every customer (nothing to filter); an empty list means none.
+    """
+    if scope.owner_ids is None:
+        return None
+    return list(session.scalars(select(Customer.id).where(customer_clause(scope))))
 
 
 def visible_customer(session: Session, scope: Scope, customer_id: int) -> Customer:

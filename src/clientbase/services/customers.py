@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from clientbase.errors import InvalidInput
 from clientbase.security.actor import Actor
 from clientbase.security.rbac import Permission, Scope, require
 from clientbase.services.access import (
@@ -33,6 +34,8 @@ from clientbase.storage.orm import Customer, CustomerScore, Event, Order, ScoreR
 from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
+    "AT_RISK_SEGMENTS",
+    "SEGMENTS",
     "CustomerDetail",
     "CustomerFilter",
     "CustomerPage",
@@ -47,6 +50,10 @@ __all__ = [
 ]
 
 MAX_PAGE = 500
+#: Named lists of the dashboard: customers slipping away (RFM segments, not yet lost) and
+#: customers who cost more than they earn.
+AT_RISK_SEGMENTS = ("at_risk", "cant_lose", "about_to_sleep")
+SEGMENTS = ("at_risk", "loss_makers")
 _PROFILE_FIELDS = (
     "kind",
     *PERSONAL_FIELDS,
@@ -81,6 +88,7 @@ class CustomerFilter:
     owner_id: int | None = None
     rung: int | None = None
     category: str | None = None
+    segment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +178,21 @@ def _filtered(stmt: Any, scope: Scope, flt: CustomerFilter, run_id: int | None) 
         stmt = stmt.where(func.lower(Customer.city) == flt.city.strip().lower())
     if flt.owner_id is not None:
         stmt = stmt.where(Customer.owner_id == flt.owner_id)
-    if flt.rung is not None or flt.category:
+    if flt.rung is not None or flt.category or flt.segment:
         scored = select(CustomerScore.customer_id).where(CustomerScore.run_id == (run_id or -1))
         if flt.rung is not None:
             scored = scored.where(CustomerScore.rung == flt.rung)
         if flt.category:
             scored = scored.where(CustomerScore.category == flt.category)
+        if flt.segment == "at_risk":
+            scored = scored.where(
+                CustomerScore.rfm_segment.in_(AT_RISK_SEGMENTS),
+                or_(CustomerScore.category.is_(None), CustomerScore.category != "lost"),
+            )
+        elif flt.segment == "loss_makers":
+            scored = scored.where(CustomerScore.net_contribution_minor < 0)
+        elif flt.segment:
+            raise InvalidInput(f"unknown list {flt.segment!r}; use one of {', '.join(SEGMENTS)}")
         stmt = stmt.where(Customer.id.in_(scored))
     if flt.q and flt.q.strip():
         stmt = stmt.where(_search(flt.q.strip(), scope))

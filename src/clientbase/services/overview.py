@@ -59,6 +59,7 @@ class ChannelFigures:
     revenue_minor: int
     net_contribution_minor: int
     clv_minor: int
+    acquisition_cost_minor: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +176,8 @@ def overview(engine: Engine, actor: Actor) -> Overview:
             )
         ]
         channels = [
-            ChannelFigures(str(ch), int(n), int(rev), int(profit), int(clv))
-            for ch, n, rev, profit, clv in session.execute(
+            ChannelFigures(str(ch), int(n), int(rev), int(profit), int(clv), int(cac))
+            for ch, n, rev, profit, clv, cac in session.execute(
                 _scored(
                     run.id,
                     scope,
@@ -185,6 +186,7 @@ def overview(engine: Engine, actor: Actor) -> Overview:
                     revenue,
                     net,
                     _sum(CustomerScore.clv_minor),
+                    _sum(_column("acquisition_cost_minor")),
                 )
                 .group_by(Customer.acquisition_channel)
                 .order_by(Customer.acquisition_channel)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, func, select
 
 from clientbase.analytics.engine import Engine as AnalyticsEngine
@@ -18,23 +19,35 @@ from clientbase.analytics.profitability import loss_makers, profit_by, whale_poi
 from clientbase.config import Settings
 from clientbase.domain.policy import Policy, default_policy
 from clientbase.domain.profitability import contribution_parts, loss_drivers
-from clientbase.domain.reasons import build_reasons, render
+from clientbase.domain.reasons import Reason, build_reasons, render, render_reason
 from clientbase.domain.vocabulary import Rung, ValueCategory
 from clientbase.errors import InvalidInput, NotFound
 from clientbase.security.actor import Actor
+from clientbase.security.rbac import Permission, require
+from clientbase.services.access import (
+    audited_denials,
+    load_scope,
+    visible_customer,
+    visible_customer_ids,
+)
+from clientbase.services.customers import latest_run as latest_finished_run
 from clientbase.services.database import connect
 from clientbase.services.scoring import require_scoring_role
-from clientbase.storage.orm import Event, Order, ScoreRun
+from clientbase.storage.orm import CustomerScore, Event, Order, ScoreRun
 from clientbase.storage.scores import latest_run, read_scores, run_by_id
 from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "Explanation",
+    "ReasonText",
+    "customer_reasons",
     "customers_table",
     "explain_customer",
     "funnel_report",
+    "ladder_funnel",
     "parse_category",
     "parse_rung",
+    "profitability",
     "whale_report",
 ]
 
@@ -75,12 +88,67 @@ def parse_category(value: str | None) -> str | None:
         raise InvalidInput(f"unknown category {value!r}: use one of {names}") from None
 
 
+def _policy(run: ScoreRun) -> Policy:
+    """The policy a run was scored with (kept in its notes), else the default."""
+    notes = run.notes or {}
+    return Policy.from_dict(notes["policy"]) if "policy" in notes else default_policy()
+
+
 def _run(engine: Engine, run_id: int | None) -> tuple[int, Any, Policy]:
     with UnitOfWork(engine) as uow:
         run = run_by_id(uow.session, run_id) if run_id else latest_run(uow.session)
-        notes = run.notes or {}
-        policy = Policy.from_dict(notes["policy"]) if "policy" in notes else default_policy()
-        return run.id, run.as_of, policy
+        return run.id, run.as_of, _policy(run)
+
+
+def _in_view(table: pa.Table, visible: list[int] | None) -> pa.Table:
+    """Only the rows of customers in the actor's scope (``None``: all of them)."""
+    if visible is None:
+        return table
+    keep = pc.is_in(table.column("customer_id"), value_set=pa.array(visible, pa.int64()))
+    return table.filter(keep)
+
+
+def _visible(engine: Engine, actor: Actor, action: str) -> list[int] | None:
+    """Check that the actor may read analytics, and the ids of the customers they see."""
+    with audited_denials(engine, actor, action), UnitOfWork(engine) as uow:
+        require(actor, Permission.ANALYTICS_READ)
+        return visible_customer_ids(uow.session, load_scope(uow.session, actor))
+
+
+def _reasons(row: dict[str, Any], policy: Policy) -> list[Reason]:
+    """The reasons of one score row (the same for the CLI's ``explain`` and the pages)."""
+    if not row.get("rung_reason"):
+        return []
+    return build_reasons(row, policy)
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonText:
+    """One reason of a customer's standing: its code and its sentence in a language."""
+
+    code: str
+    text: str
+
+
+def customer_reasons(
+    engine: Engine, actor: Actor, customer_id: int, *, language: str = "en"
+) -> list[ReasonText]:
+    """Why the customer stands where they do in the latest run, in ``language``.
+
+    Scoped like the customer 360: a customer the actor may not see is :class:`NotFound`.
+    Empty before the customer's first score.
+    """
+    denials = audited_denials(engine, actor, "customer.reasons", customer_id=customer_id)
+    with denials, UnitOfWork(engine) as uow:
+        require(actor, Permission.CUSTOMERS_READ)
+        visible_customer(uow.session, load_scope(uow.session, actor), customer_id)
+        run = latest_finished_run(uow.session)
+        score = uow.session.get(CustomerScore, (run.id, customer_id)) if run else None
+        if run is None or score is None:
+            return []
+        row = {c.name: getattr(score, c.name) for c in CustomerScore.__table__.columns}
+        policy = _policy(run)
+    return [ReasonText(r.code, render_reason(r, language)) for r in _reasons(row, policy)]
 
 
 def customers_table(
@@ -169,7 +237,7 @@ def explain_customer(
         timeline = _timeline(engine, customer_id, as_of)
     finally:
         engine.dispose()
-    reasons = build_reasons(row, policy)
+    reasons = _reasons(row, policy)
     parts = contribution_parts(row)
     statement = {
         "gross_sales_minor": parts.gross_sales_minor,
@@ -196,7 +264,9 @@ def explain_customer(
     )
 
 
-def _history(engine: Engine) -> pa.Table:
+def _history(engine: Engine, visible: list[int] | None) -> tuple[pa.Table, Any]:
+    """Rungs and categories of every visible customer in every as-of day's latest run,
+    and the last as-of day."""
     with engine.connect() as conn:
         runs = conn.execute(
             select(ScoreRun.id, ScoreRun.as_of).where(ScoreRun.status == "completed")
@@ -207,10 +277,10 @@ def _history(engine: Engine) -> pa.Table:
     per_day: dict[Any, int] = {}
     for rid, day in sorted(runs):
         per_day[day] = rid
-    scores = read_scores(engine, list(per_day.values()), ["rung", "category"])
+    scores = _in_view(read_scores(engine, list(per_day.values()), ["rung", "category"]), visible)
     day_of = {rid: day for day, rid in per_day.items()}
     days = pa.array([day_of[r] for r in scores.column("run_id").to_pylist()], pa.date32())
-    return pa.table(
+    history = pa.table(
         {
             "customer_id": scores.column("customer_id").cast(pa.int64()),
             "as_of": days,
@@ -218,22 +288,14 @@ def _history(engine: Engine) -> pa.Table:
             "category": scores.column("category"),
         }
     )
+    return history, max(per_day)
 
 
-def funnel_report(settings: Settings, actor: Actor, *, window_days: int = 365) -> dict[str, Any]:
-    """Customers per rung (latest run), conversion to a higher rung within ``window_days``,
-    median days to climb, and the moves between consecutive runs."""
-    require_scoring_role(actor)
-    engine = connect(settings)
-    try:
-        history = _history(engine)
-    finally:
-        engine.dispose()
-    last = max(history.column("as_of").to_pylist())
+def _funnel(history: pa.Table, last: Any, window_days: int) -> dict[str, Any]:
     with AnalyticsEngine() as eng:
         h = eng.table(history)
         counts = eng.to_arrow(rung_counts(h, last)).to_pylist()
-        conv = eng.to_arrow(funnel(h, window_days)).to_pylist()
+        conv = eng.to_arrow(funnel(h, window_days)).to_pylist() if history.num_rows else []
         moves = eng.to_arrow(transitions(h)).to_pylist()
     runs = len(set(history.column("as_of").to_pylist()))
     return {
@@ -246,37 +308,54 @@ def funnel_report(settings: Settings, actor: Actor, *, window_days: int = 365) -
     }
 
 
-def whale_report(
-    settings: Settings,
+def ladder_funnel(engine: Engine, actor: Actor, *, window_days: int = 365) -> dict[str, Any]:
+    """The funnel of :func:`funnel_report` over the customers the actor may see only, so a
+    representative's counts and rates cover their own customers."""
+    visible = _visible(engine, actor, "funnel")
+    history, last = _history(engine, visible)
+    return _funnel(history, last, window_days)
+
+
+def funnel_report(settings: Settings, actor: Actor, *, window_days: int = 365) -> dict[str, Any]:
+    """Customers per rung (latest run), conversion to a higher rung within ``window_days``,
+    median days to climb, and the moves between consecutive runs."""
+    require_scoring_role(actor)
+    engine = connect(settings)
+    try:
+        return ladder_funnel(engine, actor, window_days=window_days)
+    finally:
+        engine.dispose()
+
+
+_PROFIT_COLUMNS = [
+    "rung",
+    "category",
+    "revenue_minor",
+    "discount_minor",
+    "cogs_minor",
+    "gross_margin_minor",
+    "returns_minor",
+    "bonuses_minor",
+    "complaint_cost_minor",
+    "service_cost_minor",
+    "acquisition_cost_minor",
+    "net_contribution_minor",
+]
+
+
+def profitability(
+    engine: Engine,
     actor: Actor,
     *,
     run_id: int | None = None,
     points: int = 20,
     top_losses: int = 10,
 ) -> dict[str, Any]:
-    """The whale curve of a run, profit by rung and category, and the worst loss-makers
-    with the cost lines that put each under water."""
-    require_scoring_role(actor)
-    engine = connect(settings)
-    cols = [
-        "rung",
-        "category",
-        "revenue_minor",
-        "discount_minor",
-        "cogs_minor",
-        "gross_margin_minor",
-        "returns_minor",
-        "bonuses_minor",
-        "complaint_cost_minor",
-        "service_cost_minor",
-        "acquisition_cost_minor",
-        "net_contribution_minor",
-    ]
-    try:
-        rid, as_of, _ = _run(engine, run_id)
-        scores = read_scores(engine, [rid], cols)
-    finally:
-        engine.dispose()
+    """The whale curve, profit by rung and category and the worst loss-makers (with the
+    cost lines that put each under water), over the customers the actor may see only."""
+    visible = _visible(engine, actor, "profitability")
+    rid, as_of, _ = _run(engine, run_id)
+    scores = _in_view(read_scores(engine, [rid], _PROFIT_COLUMNS), visible)
     with AnalyticsEngine() as eng:
         t = eng.table(scores)
         by_rung = eng.to_arrow(profit_by(t, "rung")).to_pylist()
@@ -293,3 +372,21 @@ def whale_report(
         "by_category": by_category,
         "loss_makers": losers,
     }
+
+
+def whale_report(
+    settings: Settings,
+    actor: Actor,
+    *,
+    run_id: int | None = None,
+    points: int = 20,
+    top_losses: int = 10,
+) -> dict[str, Any]:
+    """The whale curve of a run, profit by rung and category, and the worst loss-makers
+    with the cost lines that put each under water."""
+    require_scoring_role(actor)
+    engine = connect(settings)
+    try:
+        return profitability(engine, actor, run_id=run_id, points=points, top_losses=top_losses)
+    finally:
+        engine.dispose()

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from clientbase.web import admin_pages, analysis_pages
 from clientbase.web.pages import router
 
 __all__ = ["install"]
@@ -17,3 +18,5 @@ def install(app: FastAPI) -> None:
     app.state.settings.require_secret_key()
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(router)
+    app.include_router(analysis_pages.router)
+    app.include_router(admin_pages.router)

@@ -30,6 +30,7 @@ from clientbase.security.credentials import csrf_token, csrf_valid
 from clientbase.security.rbac import Permission, allowed
 from clientbase.services.sign_in import Signed, actor_for_session
 from clientbase.web.i18n import NAMES, Language, language
+from clientbase.web.vega_locale import vega_locale
 
 __all__ = ["PRE_COOKIE", "SESSION_COOKIE", "Page", "PageDep", "WebRoute", "render", "templates"]
 
@@ -101,7 +102,13 @@ def render(
     response: HTMLResponse = templates().TemplateResponse(
         request,
         name,
-        {"_": lang.gettext, "lang": lang, "languages": NAMES, **context},
+        {
+            "_": lang.gettext,
+            "lang": lang,
+            "languages": NAMES,
+            "vega_locale": vega_locale(lang.code, lang.locale, lang.currency),
+            **context,
+        },
         status_code=status,
     )
     return response

@@ -13,6 +13,7 @@ from clientbase.security.credentials import csrf_valid
 from clientbase.services.customers import CustomerFilter, get_customer, list_customers
 from clientbase.services.exports import ExportFormat, export_customers
 from clientbase.services.overview import overview
+from clientbase.services.score_queries import customer_reasons
 from clientbase.services.sign_in import sign_in, sign_out
 from clientbase.services.users import set_locale
 from clientbase.web import charts
@@ -125,6 +126,7 @@ def analysis_page(page: PageDep) -> HTMLResponse:
         "analysis.html",
         page.lang,
         page=page,
+        active="analysis",
         data=data,
         whale=charts.whale_chart(data, page.lang),
         rfm=charts.rfm_chart(data, page.lang),
@@ -140,6 +142,7 @@ class ListQuery:
         city: Annotated[str | None, Query(max_length=120)] = None,
         rung: Annotated[int | None, Query(ge=1, le=7)] = None,
         category: Annotated[str | None, Query(max_length=12)] = None,
+        segment: Annotated[str | None, Query(max_length=12)] = None,
         after: int | None = None,
     ) -> None:
         self.filters = CustomerFilter(
@@ -148,6 +151,7 @@ class ListQuery:
             city=city or None,
             rung=rung,
             category=category or None,
+            segment=segment or None,
         )
         self.after = after
 
@@ -161,6 +165,7 @@ def customers_page(page: PageDep, query: Annotated[ListQuery, Depends()]) -> HTM
         "customers_rows.html" if partial else "customers.html",
         page.lang,
         page=page,
+        active="customers",
         result=result,
         filters=query.filters,
         rungs=charts.RUNG_NAMES,
@@ -186,6 +191,13 @@ def customers_export(
 @router.get("/customers/{customer_id}")
 def customer_page(page: PageDep, customer_id: int) -> HTMLResponse:
     detail = get_customer(page.engine, page.actor, customer_id)
+    reasons = customer_reasons(page.engine, page.actor, customer_id, language=page.lang.code)
     return render(
-        page.request, "customer.html", page.lang, page=page, c=detail, rungs=charts.RUNG_NAMES
+        page.request,
+        "customer.html",
+        page.lang,
+        page=page,
+        c=detail,
+        reasons=reasons,
+        rungs=charts.RUNG_NAMES,
     )

@@ -68,6 +68,8 @@ POLICY: dict[tuple[str, str], tuple[Rule, dict[str, Any] | None]] = {
     ("GET", "/api/v1/score-runs"): (anyone, None),
     ("GET", "/api/v1/score-runs/{run_id}"): (anyone, None),
     ("GET", "/api/v1/overview"): (anyone, None),
+    ("GET", "/api/v1/funnel"): (anyone, None),
+    ("GET", "/api/v1/profitability"): (anyone, None),
 }
 
 

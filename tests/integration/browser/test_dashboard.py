@@ -7,7 +7,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,9 @@ from clientbase.cli.serve import build_app
 from clientbase.config import get_settings
 from clientbase.security.credentials import hash_password
 from clientbase.storage.database import open_engine
-from clientbase.storage.orm import CustomerScore, ScoreRun, User
+from clientbase.storage.orm import User
 from clientbase.storage.unit_of_work import UnitOfWork
-from tests.integration.api.conftest import ROLES, build_world
+from tests.integration.api.conftest import ROLES, build_world, score_world
 
 pytestmark = pytest.mark.browser
 
@@ -37,41 +36,27 @@ ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "browser"
 PASSWORD = "browser-test-password"
+ANALYTIC_PAGES = (
+    "/analysis",
+    "/funnel",
+    "/categories",
+    "/profitability",
+    "/channels",
+    "/lists/at-risk",
+    "/lists/lost",
+)
 
 
 def _score(url: str, facts: dict[str, object]) -> None:
-    """Two score runs, so that the overview shows trends, categories and curves."""
+    """Passwords for everyone and two score runs (trends, funnel moves, a loss-maker)."""
     customers: dict[str, int] = facts["customers"]  # type: ignore[assignment]
     engine = open_engine(url)
     hashed = hash_password(PASSWORD)
     with UnitOfWork(engine) as uow:
         for user in uow.session.query(User):
             user.password_hash = hashed
-        for k, as_of in enumerate((date(2026, 2, 1), date(2026, 3, 1))):
-            run = ScoreRun(as_of=as_of, policy_hash="0" * 64, status="finished")
-            uow.session.add(run)
-            uow.session.flush()
-            for i, cid in enumerate(customers.values()):
-                columns = {c.name for c in CustomerScore.__table__.columns}
-                defaults = {
-                    c.name: 0
-                    for c in CustomerScore.__table__.columns
-                    if not c.nullable and c.name not in {"run_id", "customer_id"}
-                }
-                values = {
-                    **defaults,
-                    "rung": 3 + i % 4,
-                    "category": ("loyal", "average", "demanding", "lost", "loyal")[i],
-                    "net_contribution_minor": (50_000 - 30_000 * (i == 2)) * (k + 1),
-                    "clv_minor": 120_000 + 10_000 * i,
-                    "p_alive": 0.9 - 0.15 * i,
-                    "rfm_r": 1 + i % 5,
-                    "rfm_f": 1 + (i * 2) % 5,
-                    "revenue_minor": 200_000 + 50_000 * i,
-                }
-                values = {k2: v for k2, v in values.items() if k2 in columns}
-                uow.session.add(CustomerScore(run_id=run.id, customer_id=cid, **values))
         uow.commit()
+    score_world(engine, customers)
     engine.dispose()
 
 
@@ -119,6 +104,12 @@ def _sign_in(page: Page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
+def _first_customer(page: Page) -> str:
+    page.goto(page.url.split("/profitability")[0] + "/customers")
+    href = page.locator("tbody tr a").first.get_attribute("href") or ""
+    return href.rsplit("/", 1)[-1]
+
+
 def _charts_rendered(page: Page) -> None:
     charts = page.locator("[data-chart]")
     for i in range(charts.count()):
@@ -138,9 +129,22 @@ def test_every_role_visits_every_page(server: str, browser_context: object, role
     _sign_in(page, server, role)
     _charts_rendered(page)
     page.screenshot(path=ARTIFACTS / f"{role}-overview.png", full_page=True)
-    page.goto(f"{server}/analysis")
-    _charts_rendered(page)
-    page.screenshot(path=ARTIFACTS / f"{role}-analysis.png", full_page=True)
+    for path in ANALYTIC_PAGES:
+        page.goto(f"{server}{path}")
+        _charts_rendered(page)
+        name = path.strip("/").replace("/", "-")
+        page.screenshot(path=ARTIFACTS / f"{role}-{name}.png", full_page=True)
+    page.goto(f"{server}/users")
+    if role == "admin":
+        page.get_by_label("User name").fill("browser-rep")
+        page.get_by_label("Display name").fill("Browser Rep")
+        page.get_by_label("Password").fill("a-long-password")
+        page.get_by_role("button", name="Add", exact=True).click()
+        page.wait_for_selector("text=The user was added.")
+        page.screenshot(path=ARTIFACTS / "admin-users.png", full_page=True)
+    else:
+        assert page.locator("h1").inner_text() == "Something went wrong"
+        errors[:] = [e for e in errors if "403" not in e]
     page.goto(f"{server}/customers")
     rows = page.locator("tbody tr")
     expected = {"admin": 5, "analyst": 5, "manager": 2, "representative": 1}[role]
@@ -152,6 +156,7 @@ def test_every_role_visits_every_page(server: str, browser_context: object, role
     page.screenshot(path=ARTIFACTS / f"{role}-customers.png", full_page=True)
     page.locator("tbody tr a").first.click()
     page.wait_for_selector("text=Timeline")
+    assert page.locator("ul.reasons li").count() >= 2
     page.screenshot(path=ARTIFACTS / f"{role}-customer.png", full_page=True)
     assert errors == []
     context.close()
@@ -165,6 +170,13 @@ def test_language_switch_is_remembered(server: str, browser_context: object) -> 
     page.get_by_role("button", name="Change").click()
     page.wait_for_selector("text=Áttekintés")
     assert "Ft" in page.content()
+    page.goto(f"{server}/profitability")
+    _charts_rendered(page)
+    # The axis of the whale curve is written with the Hungarian locale's grouping.
+    ticks = page.locator("[data-chart=whale] svg text").all_text_contents()
+    assert any("\u00a0" in t and "," not in t for t in ticks), ticks
+    page.goto(f"{server}/customers/{_first_customer(page)}")
+    assert "vásárlási alkalom" in page.locator("ul.reasons").inner_text()
     page.screenshot(path=ARTIFACTS / "manager-overview-hu.png", full_page=True)
     page.select_option("#lang-select", "pl")
     page.get_by_role("button", name="Váltás").click()

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from clientbase.domain.vocabulary import AcquisitionChannel, EventKind, Role
-from clientbase.web.charts import RUNG_NAMES
+from clientbase.web.analysis_pages import LISTS
+from clientbase.web.charts import COST_LINE_NAMES, RUNG_NAMES
 from clientbase.web.i18n import _messages, language
 
 WEB = Path(__file__).resolve().parents[3] / "src" / "clientbase" / "web"
@@ -17,9 +18,10 @@ _CALL = re.compile(r"""_\((?:"([^"]+)"|'([^']+)')\)""")
 
 def _source_strings() -> set[str]:
     found: set[str] = set()
-    for path in [*WEB.glob("templates/*.html"), WEB / "charts.py"]:
+    for path in [*WEB.glob("templates/*.html"), WEB / "charts.py", WEB / "admin_pages.py"]:
         found |= {a or b for a, b in _CALL.findall(path.read_text(encoding="utf-8"))}
-    found |= set(RUNG_NAMES.values())
+    found |= set(RUNG_NAMES.values()) | set(COST_LINE_NAMES.values())
+    found |= {text for _, title, note in LISTS.values() for text in (title, note)}
     found |= {c.title() for c in ("loyal", "average", "demanding", "lost")}
     found |= {c.value.replace("_", " ").capitalize() for c in AcquisitionChannel}
     found |= {k.value.replace("_", " ").capitalize() for k in EventKind} | {"Order"}

@@ -1,13 +1,17 @@
-"""``/score-runs`` and ``/overview`` (funnel, categories, channels, whale curve, RFM)."""
+"""``/score-runs``, ``/overview``, ``/funnel`` and ``/profitability``.
+
+Every figure is computed over the customers the caller may see.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from clientbase.api.deps import ActorDep, EngineDep
 from clientbase.services.overview import Overview, overview
+from clientbase.services.score_queries import ladder_funnel, profitability
 from clientbase.services.score_runs import ScoreRunView, get_score_run, list_score_runs
 
 router = APIRouter(tags=["analytics"])
@@ -29,3 +33,23 @@ def score_runs_detail(engine: EngineDep, actor: ActorDep, run_id: int) -> ScoreR
 def overview_read(engine: EngineDep, actor: ActorDep) -> Overview:
     """Computed over the customers the caller may see, from the latest score run."""
     return overview(engine, actor)
+
+
+@router.get("/funnel", summary="Ladder funnel: customers per rung, conversion, time to climb")
+def funnel_read(
+    engine: EngineDep,
+    actor: ActorDep,
+    window_days: Annotated[int, Query(ge=1, le=3650)] = 365,
+) -> dict[str, Any]:
+    """Across completed score runs; conversion counts climbs within ``window_days``."""
+    return ladder_funnel(engine, actor, window_days=window_days)
+
+
+@router.get("/profitability", summary="Whale curve, profit by rung and category, loss-makers")
+def profitability_read(
+    engine: EngineDep,
+    actor: ActorDep,
+    top_losses: Annotated[int, Query(ge=1, le=500)] = 20,
+) -> dict[str, Any]:
+    """The latest completed run; each loss-maker lists the cost lines that sink them."""
+    return profitability(engine, actor, top_losses=top_losses)

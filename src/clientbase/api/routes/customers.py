@@ -36,6 +36,10 @@ class Filters:
         owner_id: int | None = None,
         rung: Annotated[int | None, Query(ge=1, le=7)] = None,
         category: Annotated[str | None, Query(max_length=12)] = None,
+        segment: Annotated[
+            str | None,
+            Query(max_length=12, description="A named list: `at_risk` or `loss_makers`."),
+        ] = None,
     ) -> None:
         self.value = CustomerFilter(
             q=q,
@@ -46,6 +50,7 @@ class Filters:
             owner_id=owner_id,
             rung=rung,
             category=category,
+            segment=segment,
         )
 
 
