@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip uv
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/uv pip install -q --python $(BIN)/python -e .
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[web]'
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
@@ -24,9 +24,18 @@ install-test: $(STAMP_TEST)
 
 DEMO_HOME ?= $(CURDIR)/var/demo
 
-## make demo: build the demo business into its own embedded database and show its summary
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
+
+## make demo: build the demo business into its own embedded database, score it (three runs,
+## so the funnel has history) and serve the dashboard, printing its address and the logins
 demo: $(STAMP_RUN)
 	CLIENTBASE_HOME=$(DEMO_HOME) $(BIN)/clientbase demo --replace
+	CLIENTBASE_HOME=$(DEMO_HOME) $(BIN)/clientbase score --as-of 2025-06-30
+	CLIENTBASE_HOME=$(DEMO_HOME) $(BIN)/clientbase score --as-of 2025-12-31
+	CLIENTBASE_HOME=$(DEMO_HOME) $(BIN)/clientbase score --as-of 2026-06-30
+	CLIENTBASE_HOME=$(DEMO_HOME) CLIENTBASE_DEMO=true $(BIN)/clientbase serve \
+		--host $(DEMO_HOST) --port $(DEMO_PORT)
 
 ## make chromium: the browser the dashboard tests drive (Debian's chromium package)
 chromium:

@@ -7,11 +7,13 @@ from typing import Annotated
 import typer
 import uvicorn
 from fastapi import FastAPI
+from rich.table import Table
 
 from clientbase.api.app import create_app
 from clientbase.cli.common import console, settings_from
 from clientbase.config import Settings
 from clientbase.services.database import connect
+from clientbase.services.demo_access import DemoLogin, grant_demo_logins
 from clientbase.web.app import install
 
 __all__ = ["build_app", "register"]
@@ -39,7 +41,23 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
 ) -> None:
-    """Serve the dashboard and the REST API (OpenAPI at /api/v1/docs)."""
-    app = build_app(settings_from(ctx, db))
+    """Serve the dashboard and the REST API (OpenAPI at /api/v1/docs).
+
+    In demo mode (CLIENTBASE_DEMO=true) the demo staff get public passwords, one login per
+    role, printed here.
+    """
+    settings = settings_from(ctx, db)
+    app = build_app(settings)
     console.print(f"clientbase is serving at http://{host}:{port}/ (API docs: /api/v1/docs)")
+    if settings.demo:
+        _print_logins(grant_demo_logins(app.state.engine, settings))
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _print_logins(logins: list[DemoLogin]) -> None:
+    table = Table(title="Demo logins (demo mode only: public passwords)")
+    for column in ("role", "user name", "password", "name"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.role, login.username, login.password, login.display_name)
+    console.print(table)
