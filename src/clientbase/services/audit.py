@@ -1,15 +1,55 @@
-"""Writing audit entries inside the caller's unit of work."""
+"""The audit log: entries written inside the caller's unit of work, chained by hashes.
+
+Each entry stores ``prev_hash`` (the previous entry's ``hash``; 64 zeros for the first) and
+``hash`` = SHA-256 of ``prev_hash`` followed by the entry's canonical JSON (id, time, actor,
+action, entity, detail; sorted keys). Editing, deleting or inserting a row breaks the chain
+at that row, which :func:`verify` reports.
+
+Concurrent writers: the entry is inserted first and its predecessor read afterwards, inside
+the same transaction. On SQLite the insert takes the database's single write lock, so no
+other entry can be committed between the read and the commit; on PostgreSQL a
+transaction-level advisory lock is taken before the insert, which orders writers the same way.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from clientbase.security.actor import Actor
 from clientbase.storage.orm import AuditEntry
+from clientbase.storage.orm.base import utcnow
 
-__all__ = ["record"]
+__all__ = ["GENESIS", "ChainCheck", "entry_hash", "record", "verify"]
+
+#: ``prev_hash`` of the first entry.
+GENESIS = "0" * 64
+#: Key of PostgreSQL's advisory lock that orders audit writers ("cb-audit").
+_LOCK_KEY = 0x63622D6175646974
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    body = {
+        "id": entry.id,
+        "at": entry.at.replace(tzinfo=None).isoformat(timespec="microseconds"),
+        "actor_id": entry.actor_id,
+        "actor": entry.actor,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "detail": entry.detail,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    """SHA-256 (hex) of the previous hash and the entry's canonical JSON."""
+    return hashlib.sha256(prev_hash.encode("ascii") + _canonical(entry)).hexdigest()
 
 
 def record(
@@ -21,17 +61,66 @@ def record(
     entity_id: str | int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Add an audit entry to the session; it commits (or not) with the unit of work.
+    """Add a chained audit entry; it commits (or not) with the unit of work.
 
     ``detail`` must never hold personal data: counts, ids and file names only.
     """
-    session.add(
-        AuditEntry(
-            actor_id=actor.user_id,
-            actor=actor.username,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            detail=detail,
-        )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=actor.user_id,
+        actor=actor.username,
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        detail=detail,
     )
+    session.add(entry)
+    session.flush()  # takes SQLite's write lock; gives the entry its id
+    prev = session.scalar(
+        select(AuditEntry.hash)
+        .where(AuditEntry.id < entry.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    entry.prev_hash = prev or GENESIS
+    entry.hash = entry_hash(entry.prev_hash, entry)
+    session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    """The outcome of :func:`verify`: entries checked and the first broken one, if any."""
+
+    checked: int
+    first_broken_id: int | None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_id is None
+
+
+def verify(engine: Engine, batch: int = 5000) -> ChainCheck:
+    """Recompute the chain from the first entry; report the first entry that does not fit."""
+    prev = GENESIS
+    checked = 0
+    last_id = 0
+    with Session(engine) as session:
+        while True:
+            rows = session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.id > last_id)
+                .order_by(AuditEntry.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                break
+            for entry in rows:
+                if entry.prev_hash != prev or entry.hash != entry_hash(prev, entry):
+                    return ChainCheck(checked, entry.id)
+                prev = entry.hash
+                checked += 1
+                last_id = entry.id
+            session.expunge_all()
+    return ChainCheck(checked, None)
