@@ -2,8 +2,8 @@
 
 Every model maximises a log-likelihood written in log space, on the *unique* rows of its data
 with integer weights (real customer bases repeat the same ``(x, t_x, T)`` many times), over
-the logarithms of its parameters with L-BFGS-B and an exact analytic gradient. A few Newton
-steps polish the optimum; the Hessian (central differences of the exact gradient) gives the
+the logarithms of its parameters by BFGS with an exact analytic gradient. A few Newton steps
+polish the optimum; the Hessian (forward differences of the exact gradient) gives the
 standard errors and confidence intervals by the delta method.
 """
 
@@ -15,7 +15,6 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize
 from scipy.special import ndtri
 
 from clientbase.errors import ConvergenceError, InvalidInput, ModelError, NotFittedError
@@ -24,6 +23,7 @@ __all__ = [
     "FloatArray",
     "LifetimeModel",
     "LogLikAndGrad",
+    "Objective",
     "as_float_array",
     "as_horizon",
     "compress_rows",
@@ -33,13 +33,17 @@ __all__ = [
     "squeeze",
     "validate_rfm",
     "validate_weights",
+    "weighted_objective",
 ]
 
 FloatArray = NDArray[np.float64]
 #: ``f(log_params) -> (per-row log-likelihood, per-row gradient w.r.t. the log-parameters)``.
 LogLikAndGrad = Callable[[FloatArray], tuple[FloatArray, FloatArray]]
+#: ``f(log_params) -> (total log-likelihood, its gradient w.r.t. the log-parameters)``.
+Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 
 _LOG_BOUND = 25.0  # parameters live in [e^-25, e^25]; an optimum on the bound is not one
+_FLAT_LOG_VARIANCE = 100.0  # variance of a log-parameter beyond which it is not identified
 
 
 def as_float_array(values: ArrayLike, name: str) -> FloatArray:
@@ -107,33 +111,60 @@ def validate_weights(weights: ArrayLike | None, n: int) -> FloatArray:
 def compress_rows(
     columns: Sequence[FloatArray], weights: FloatArray
 ) -> tuple[list[FloatArray], FloatArray]:
-    """The unique rows of ``columns`` with the summed weight of each.
+    """The unique rows of ``columns`` with the summed weight of each (zero-weight rows dropped).
 
-    Each column is factorised on its own, then the codes are combined into one integer key,
-    which is much faster than a lexicographic unique over float rows.
+    Each column is coded on its own: a column of small whole numbers (frequencies) is its own
+    code; any other column is coded by a binary search in its sorted distinct values. The
+    codes are combined into one integer key per row; when the key space is small (the usual
+    case: a few hundred distinct ages and recencies) the weights are summed by ``bincount``
+    over it, in linear time, otherwise over the sorted distinct keys. No float rows are
+    sorted lexicographically and nothing is hashed, so this is exact.
     """
-    key = np.zeros(columns[0].size, dtype=np.int64)
+    n = columns[0].size
+    key = np.zeros(n, dtype=np.int64)
     uniques: list[FloatArray] = []
     span = 1
     for column in columns:
-        values, codes = np.unique(column, return_inverse=True)
-        uniques.append(values)
+        values, codes = _code_column(column)
         if span * values.size >= 2**62:  # pragma: no cover - needs > 2**20 values per column
             raise ModelError("Too many distinct rows to compress.")
-        key = key * values.size + codes.reshape(-1)
+        uniques.append(values)
+        if span == 1:
+            key = codes
+        else:
+            key *= values.size
+            key += codes
         span *= values.size
-    unique_keys, inverse = np.unique(key, return_inverse=True)
-    summed = np.bincount(inverse.reshape(-1), weights=weights, minlength=unique_keys.size).astype(
-        np.float64
-    )
+    if span <= max(4 * n, 1 << 22):
+        summed = np.bincount(key, weights=weights, minlength=span)
+        present = np.flatnonzero(summed > 0)
+        summed = summed[present]
+    else:
+        order = np.argsort(key)
+        sorted_key = key[order]
+        first = np.flatnonzero(np.concatenate(([True], sorted_key[1:] != sorted_key[:-1])))
+        summed = np.add.reduceat(weights[order], first)
+        present = sorted_key[first]
+        keep = summed > 0
+        present, summed = present[keep], summed[keep]
     rows: list[FloatArray] = []
-    rest = unique_keys
+    rest = present
     for values in reversed(uniques):
         rows.append(values[rest % values.size])
         rest = rest // values.size
     rows.reverse()
-    keep = summed > 0
-    return [row[keep] for row in rows], summed[keep]
+    return rows, np.asarray(summed, dtype=np.float64)
+
+
+def _code_column(column: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
+    """The distinct values of a column (sorted) and each row's index among them."""
+    low, high = float(column.min()), float(column.max())
+    if low >= 0 and high < 4 * column.size + 1024:
+        codes = column.astype(np.int64)
+        if np.array_equal(codes, column):  # small whole numbers: the value is the code
+            return np.arange(int(high) + 1, dtype=np.float64), codes
+    values = np.unique(column + 0.0)  # + 0.0 turns -0.0 into 0.0
+    return values, np.searchsorted(values, column).astype(np.int64)
 
 
 def require_variety(n_unique_rows: int, model: str) -> None:
@@ -149,15 +180,33 @@ def require_variety(n_unique_rows: int, model: str) -> None:
         )
 
 
+def weighted_objective(loglik: LogLikAndGrad, weights: FloatArray) -> Objective:
+    """The total ``sum(weights * loglik)`` and its gradient, from a per-row function."""
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        ll, grad = loglik(theta)
+        # plain reductions, never BLAS: a threaded BLAS call stalls when the machine is busy
+        return float(np.sum(weights * ll)), np.sum(grad * weights[:, None], axis=0)
+
+    return objective
+
+
 def maximise_log_likelihood(
-    loglik: LogLikAndGrad,
-    weights: FloatArray,
+    objective: Objective,
+    total_weight: float,
     start: Mapping[str, float],
     *,
     model: str,
     max_iter: int = 2000,
 ) -> tuple[dict[str, float], float, FloatArray]:
-    """Maximise ``sum(weights * loglik)`` over the log-parameters.
+    """Maximise a total log-likelihood over the log-parameters.
+
+    ``objective(log_params)`` returns the total log-likelihood and its exact gradient.
+    A quasi-Newton (BFGS) search on the mean log-likelihood reaches the neighbourhood of the
+    optimum; Newton steps with the Hessian there (forward differences of the exact gradient)
+    finish to machine precision, and the same Hessian gives the covariance. Everything is
+    written with small element-wise numpy operations on 3-4 parameters: no BLAS or LAPACK
+    call whose thread pool could stall on a loaded machine.
 
     Returns the parameters, the total log-likelihood and the covariance matrix of the
     *log*-parameters (inverse Hessian of the negative log-likelihood).
@@ -165,52 +214,27 @@ def maximise_log_likelihood(
     Raises
     ------
     ConvergenceError
-        When the optimiser stops without success, the optimum lies on the edge of the
+        When the search stops without converging, the optimum lies on the edge of the
         parameter space (the data cannot identify the model) or the Hessian is not
         positive definite.
     """
     names = list(start)
-    total = float(weights.sum())
 
-    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-        ll, grad = loglik(theta)
-        # plain reductions, not BLAS: a threaded BLAS call per evaluation stalls badly when
-        # other processes load the machine
-        value = -float(np.sum(weights * ll)) / total
-        gradient = -np.sum(grad * weights[:, None], axis=0) / total
+    def mean_negative(theta: FloatArray) -> tuple[float, FloatArray]:
+        value, gradient = objective(theta)
+        value, gradient = -value / total_weight, -np.asarray(gradient) / total_weight
         if not math.isfinite(value) or not np.all(np.isfinite(gradient)):
             return math.inf, np.zeros_like(theta)
         return value, gradient
 
-    theta0 = np.log(np.array([start[name] for name in names], dtype=np.float64))
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(names)
-    result = minimize(
-        objective,
-        theta0,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-6, "maxcor": 10},
+    theta0 = np.clip(
+        np.log(np.array([start[name] for name in names], dtype=np.float64)),
+        -_LOG_BOUND + 1.0,
+        _LOG_BOUND - 1.0,
     )
-    theta = np.asarray(result.x, dtype=np.float64)
-    value = float(result.fun)
+    theta, value, gradient, message = _bfgs(mean_negative, theta0, max_iter)
     if not math.isfinite(value):
         raise ConvergenceError(f"{model}: the likelihood is not finite at any point tried.")
-    gradient = np.asarray(result.jac, dtype=np.float64)
-    hessian = _hessian(objective, theta, gradient)
-    # Newton polish with the Hessian at the L-BFGS-B end point: L-BFGS-B stops a little short
-    # of the optimum, and two or three steps reach it to machine precision
-    for _ in range(10):
-        try:
-            step = np.linalg.solve(hessian, gradient)
-        except np.linalg.LinAlgError:
-            break
-        candidate = np.clip(theta - step, -_LOG_BOUND, _LOG_BOUND)
-        new_value, new_gradient = objective(candidate)
-        if not new_value < value:
-            break
-        theta, value, gradient = candidate, new_value, new_gradient
-    params = {name: float(value) for name, value in zip(names, np.exp(theta), strict=True)}
     at_edge = [n for n, t in zip(names, theta, strict=True) if abs(t) > _LOG_BOUND - 1e-3]
     if at_edge:
         raise ConvergenceError(
@@ -218,23 +242,151 @@ def maximise_log_likelihood(
             f"({', '.join(at_edge)}); the data cannot identify the model "
             "(too few customers, too few repeat buyers, or identical customers)."
         )
+    hessian = _hessian(mean_negative, theta, gradient)
+    # Newton polish: the quasi-Newton search stops a little short of the optimum, and one to
+    # three Newton steps reach it to machine precision
+    for _ in range(10):
+        if float(np.max(np.abs(gradient))) < 1e-11:
+            break
+        step = _solve_spd(hessian, gradient)
+        if step is None:
+            break
+        candidate = np.clip(theta - step, -_LOG_BOUND, _LOG_BOUND)
+        new_value, new_gradient = mean_negative(candidate)
+        if not new_value <= value:
+            break
+        theta, value, gradient = candidate, new_value, new_gradient
+    params = {name: float(v) for name, v in zip(names, np.exp(theta), strict=True)}
     grad_norm = float(np.max(np.abs(gradient)))
     if grad_norm > 1e-5:
         raise ConvergenceError(
             f"{model}: the optimiser stopped before the maximum "
-            f"({result.message}; largest gradient component {grad_norm:.2e})."
+            f"({message}; largest gradient component {grad_norm:.2e})."
         )
-    try:
-        eigenvalues = np.linalg.eigvalsh(hessian)
-    except np.linalg.LinAlgError as exc:  # pragma: no cover - non-finite Hessian
-        raise ConvergenceError(f"{model}: the Hessian at the optimum is not finite.") from exc
-    if not np.all(np.isfinite(eigenvalues)) or eigenvalues.min() <= 0:
+    covariance = _inverse_spd(hessian)
+    if covariance is not None:
+        covariance = covariance / total_weight
+    # a standard error of 10 on the log scale (an interval over a factor e^20 wide) means the
+    # likelihood is flat in that direction: the optimum drifts off to the edge of the space
+    if covariance is None or float(np.max(np.diag(covariance))) > _FLAT_LOG_VARIANCE:
         raise ConvergenceError(
             f"{model}: the likelihood is flat or not a maximum at the optimum "
             "(the parameters are not identified by these data)."
         )
-    covariance = np.asarray(np.linalg.inv(hessian) / total, dtype=np.float64)
-    return params, -value * total, covariance
+    return params, -value * total_weight, covariance
+
+
+def _bfgs(
+    f: Callable[[FloatArray], tuple[float, FloatArray]], theta: FloatArray, max_iter: int
+) -> tuple[FloatArray, float, FloatArray, str]:
+    """Minimise ``f`` (value and gradient) by BFGS with a backtracking Armijo line search.
+
+    Parameters stay in the box ``[-25, 25]``: steps are projected on it, and a parameter
+    pressed against the box by its gradient counts as converged there (the caller reports
+    it). Stops when the projected gradient is below ``1e-6`` or the value stops decreasing.
+    """
+    value, gradient = f(theta)
+    if not math.isfinite(value):
+        return theta, value, gradient, "the likelihood is not finite at the start"
+    k = theta.size
+    # the inverse Hessian at the start, when it is positive definite, saves many iterations
+    start_inverse = _inverse_spd(_hessian(f, theta, gradient))
+    inverse = np.eye(k) if start_inverse is None else start_inverse
+    scaled = start_inverse is not None
+    refresh_below = 1e-2 * float(np.max(np.abs(gradient)))
+    stalled = 0
+    for _ in range(max_iter):
+        pinned = ((theta <= -_LOG_BOUND) & (gradient > 0)) | (
+            (theta >= _LOG_BOUND) & (gradient < 0)
+        )
+        free_gradient = np.where(pinned, 0.0, gradient)
+        largest = float(np.max(np.abs(free_gradient)))
+        if largest < 1e-6:  # the Newton polish of the caller finishes from here
+            return theta, value, gradient, "converged"
+        if 1e-4 < largest < refresh_below and not pinned.any():
+            # the curvature changes along the long ridges of these likelihoods (s and β of
+            # the Pareto/NBD, say): a fresh Hessian turns the rest into Newton-like steps
+            refresh_below = 1e-2 * largest
+            fresh = _inverse_spd(_hessian(f, theta, gradient))
+            if fresh is not None:
+                inverse = fresh
+        direction = -np.sum(inverse * free_gradient, axis=1)
+        direction[pinned] = 0.0
+        slope = float(np.sum(direction * free_gradient))
+        if not slope < 0:  # not a descent direction: restart from steepest descent
+            inverse = np.eye(k)
+            scaled = False
+            direction = -free_gradient
+            slope = float(np.sum(direction * direction)) * -1.0
+        step = min(1.0, 2.0 / float(np.max(np.abs(direction))))  # at most e^2 at once
+        while True:
+            candidate = np.clip(theta + step * direction, -_LOG_BOUND, _LOG_BOUND)
+            new_value, new_gradient = f(candidate)
+            if new_value <= value + 1e-4 * step * slope:
+                break
+            step *= 0.25 if not math.isfinite(new_value) else 0.5
+            if step < 1e-12:
+                return theta, value, gradient, "the line search failed"
+        s = candidate - theta
+        y = new_gradient - gradient
+        sy = float(np.sum(s * y))
+        if sy > 1e-12 * math.sqrt(float(np.sum(s * s)) * float(np.sum(y * y))):
+            if not scaled:
+                inverse = np.eye(k) * (sy / float(np.sum(y * y)))
+                scaled = True
+            hy = np.sum(inverse * y, axis=1)
+            rho = 1.0 / sy
+            inverse = (
+                inverse
+                - rho * (np.multiply.outer(s, hy) + np.multiply.outer(hy, s))
+                + (rho * rho * float(np.sum(y * hy)) + rho) * np.multiply.outer(s, s)
+            )
+        stalled = stalled + 1 if value - new_value <= 1e-15 * abs(value) else 0
+        theta, value, gradient = candidate, new_value, new_gradient
+        if stalled >= 3:
+            return theta, value, gradient, "converged (no further decrease)"
+    return theta, value, gradient, f"no convergence in {max_iter} iterations"
+
+
+def _cholesky(matrix: FloatArray) -> FloatArray | None:
+    """Lower Cholesky factor of a small symmetric matrix, or ``None`` if not positive definite."""
+    k = matrix.shape[0]
+    lower = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i + 1):
+            rest = float(matrix[i, j]) - sum(float(lower[i, m] * lower[j, m]) for m in range(j))
+            if i == j:
+                if not rest > 0 or not math.isfinite(rest):
+                    return None
+                lower[i, i] = math.sqrt(rest)
+            else:
+                lower[i, j] = rest / lower[j, j]
+    return lower
+
+
+def _solve_spd(matrix: FloatArray, rhs: FloatArray) -> FloatArray | None:
+    """``matrix^-1 rhs`` for a small symmetric positive definite matrix (else ``None``)."""
+    lower = _cholesky(matrix)
+    if lower is None:
+        return None
+    k = rhs.size
+    forward = np.zeros(k)
+    for i in range(k):
+        forward[i] = (rhs[i] - sum(lower[i, m] * forward[m] for m in range(i))) / lower[i, i]
+    out = np.zeros(k)
+    for i in reversed(range(k)):
+        out[i] = (forward[i] - sum(lower[m, i] * out[m] for m in range(i + 1, k))) / lower[i, i]
+    return out
+
+
+def _inverse_spd(matrix: FloatArray) -> FloatArray | None:
+    """Inverse of a small symmetric positive definite matrix (else ``None``)."""
+    k = matrix.shape[0]
+    columns = [_solve_spd(matrix, unit) for unit in np.eye(k)]
+    if any(column is None for column in columns):
+        return None
+    inverse = np.array(columns)
+    return np.asarray(0.5 * (inverse + inverse.T), dtype=np.float64)
 
 
 def _hessian(

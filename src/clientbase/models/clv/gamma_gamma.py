@@ -10,6 +10,7 @@ purchase process. Only repeat purchases enter (the first one is often atypical).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Literal, Self
 
 import numpy as np
@@ -20,6 +21,7 @@ from clientbase.models.clv._base import (
     FloatArray,
     LifetimeModel,
     LogLikAndGrad,
+    Objective,
     as_float_array,
     compress_rows,
     data_fingerprint,
@@ -116,8 +118,8 @@ class GammaGammaModel(LifetimeModel):
         mean_spend = float(np.average(uz, weights=uw))
         start = {"p": 1.0, "q": 2.0, "v": mean_spend}
         params, ll, cov = maximise_log_likelihood(
-            _log_likelihood_function(ux, uz),
-            uw,
+            _total_log_likelihood(ux, uz, uw),
+            float(uw.sum()),
             start,
             model="Gamma-Gamma",
             max_iter=self.max_iter,
@@ -205,3 +207,54 @@ def _log_likelihood_function(x: FloatArray, zbar: FloatArray) -> LogLikAndGrad:
     if np.any(~np.isfinite(log_z)):  # pragma: no cover - guarded by fit
         raise ModelError("Gamma-Gamma received a non-positive spend.")
     return loglik
+
+
+def _total_log_likelihood(x: FloatArray, zbar: FloatArray, weights: FloatArray) -> Objective:
+    """``Σ w ln f(z̄ | x)`` and its gradient, for fitting (same formula as above).
+
+    The Gamma-function terms depend on ``x`` alone and are weighted once per distinct
+    ``x``; ``Σ w x ln z̄`` and ``Σ w ln z̄`` do not depend on the parameters and are summed
+    once. Each evaluation then costs one ``log`` and one division per row.
+    """
+    from scipy.special import digamma, gammaln
+
+    log_z = np.log(zbar)
+    if np.any(~np.isfinite(log_z)):  # pragma: no cover - guarded by fit
+        raise ModelError("Gamma-Gamma received a non-positive spend.")
+    ux, xi = np.unique(x, return_inverse=True)
+    weight_x = np.bincount(xi.reshape(-1), weights=weights, minlength=ux.size)
+    log_ux = np.log(ux)
+    total = float(weights.sum())
+    wx = weights * x
+    sum_wx_log_z = float(np.sum(wx * log_z))
+    sum_w_log_z = float(np.sum(weights * log_z))
+    xz = x * zbar
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        p, q, v = (float(value) for value in np.exp(theta))
+        pux = p * ux
+        psi_pxq = digamma(pux + q)
+        log_vxz = np.log(v + xz)
+        inv_vxz = 1.0 / (v + xz)
+        s_wx_log, s_w_log = float(np.sum(wx * log_vxz)), float(np.sum(weights * log_vxz))
+        s_wx_inv, s_w_inv = float(np.sum(wx * inv_vxz)), float(np.sum(weights * inv_vxz))
+        ll = (
+            float(np.sum(weight_x * (gammaln(pux + q) - gammaln(pux) + pux * log_ux)))
+            - total * (float(gammaln(q)) - q * math.log(v))
+            + p * sum_wx_log_z
+            - sum_w_log_z
+            - p * s_wx_log
+            - q * s_w_log
+        )
+        g_p = (
+            float(np.sum(weight_x * ux * (psi_pxq - digamma(pux) + log_ux)))
+            + sum_wx_log_z
+            - s_wx_log
+        )
+        g_q = (
+            float(np.sum(weight_x * psi_pxq)) - total * (float(digamma(q)) - math.log(v)) - s_w_log
+        )
+        g_v = total * q / v - p * s_wx_inv - q * s_w_inv
+        return ll, np.array([p * g_p, q * g_q, v * g_v])
+
+    return objective

@@ -29,6 +29,7 @@ from clientbase.models.clv._base import (
     require_variety,
     validate_rfm,
     validate_weights,
+    weighted_objective,
 )
 from clientbase.models.clv._pareto_series import log_tail_integral
 
@@ -85,8 +86,8 @@ class ParetoNBDModel(LifetimeModel):
         scale = max(float(np.mean(uT)), 1e-3)
         start = {"r": 1.0, "alpha": scale, "s": 1.0, "beta": scale}
         params, ll, cov = maximise_log_likelihood(
-            _log_likelihood_function(ux, ut, uT),
-            uw,
+            weighted_objective(_log_likelihood_function(ux, ut, uT), uw),
+            float(uw.sum()),
             start,
             model="Pareto/NBD",
             max_iter=self.max_iter,
