@@ -27,10 +27,12 @@ from sqlalchemy import (
     DateTime,
     Integer,
     SmallInteger,
+    String,
     Table,
     TypeDecorator,
     select,
     text,
+    type_coerce,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -90,13 +92,43 @@ def read_frame(
     The labels of ``columns`` name the frame's columns; values come through the column
     types (so personal data is read through its boundary).
     """
-    query = select(*columns)
+    sqlite = conn.dialect.name == "sqlite"
+    # SQLite keeps dates as ISO text: read the text and parse it a column at a time in
+    # polars, instead of one Python datetime per value.
+    as_text = [
+        sqlite and not isinstance(c.type, TypeDecorator) and isinstance(c.type, DateTime | Date)
+        for c in columns
+    ]
+    query = select(
+        *(
+            type_coerce(c, String).label(c.key or f"c{i}") if text_ else c
+            for i, (c, text_) in enumerate(zip(columns, as_text, strict=True))
+        )
+    )
     for condition in where:
         query = query.where(condition)
     result = conn.execute(query)
     names = list(result.keys())
-    schema = {n: _polars_type(c) for n, c in zip(names, columns, strict=True)}
-    return pl.DataFrame(result.all(), schema=schema, orient="row")
+    schema = {
+        n: pl.String() if text_ else _polars_type(c)
+        for n, c, text_ in zip(names, columns, as_text, strict=True)
+    }
+    frame = pl.DataFrame(result.all(), schema=schema, orient="row")
+    parsed = [
+        _parse_stored(n, pl.Datetime("us") if isinstance(c.type, DateTime) else pl.Date())
+        for n, c, text_ in zip(names, columns, as_text, strict=True)
+        if text_
+    ]
+    return frame.with_columns(parsed) if parsed else frame
+
+
+def _parse_stored(name: str, dtype: pl.Datetime | pl.Date) -> pl.Expr:
+    """Dates as SQLite stores them (SQLAlchemy's format, or ISO with a ``T``)."""
+    text = pl.col(name)
+    return pl.coalesce(
+        text.str.strptime(dtype, fmt, strict=False)
+        for fmt in ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d")
+    ).alias(name)
 
 
 def _polars_type(column: ColumnElement[Any]) -> pl.DataType:
