@@ -333,3 +333,52 @@ def test_exported_members() -> None:
     exported = {name for name in dir(clv) if not name.startswith("_")}
     modules = {"beta_geo", "clv", "gamma_gamma", "pareto_nbd", "persistence", "summary"}
     assert set(clv.__all__) == exported - modules
+
+
+@pytest.mark.parametrize(
+    "theta",
+    [[0.25, 4.0, 0.8, 2.5], [2.0, 0.5, 3.0, 0.2], [1e-3, 1e3, 50.0, 1e-3]],
+)
+def test_summed_bgnbd_objective_equals_weighted_per_row_sum(
+    theta: list[float], data: tuple
+) -> None:
+    from clientbase.models.clv.beta_geo import _total_log_likelihood
+
+    weights = np.random.default_rng(3).integers(1, 5, data[0].size).astype(float)
+    point = np.log(theta)
+    total, grad = _total_log_likelihood(*data, weights)(point)
+    ll, per_row_grad = bg_loglik(*data)(point)
+    assert total == pytest.approx(float(np.sum(weights * ll)), rel=1e-12)
+    np.testing.assert_allclose(grad, np.sum(per_row_grad * weights[:, None], axis=0), rtol=1e-9)
+
+
+@pytest.mark.parametrize("theta", [[6.0, 3.7, 15.0], [0.1, 20.0, 1e3], [50.0, 1.1, 1e-2]])
+def test_summed_gamma_gamma_objective_equals_weighted_per_row_sum(theta: list[float]) -> None:
+    from clientbase.models.clv.gamma_gamma import _log_likelihood_function, _total_log_likelihood
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 20, 500).astype(float)
+    zbar = rng.gamma(2.0, 20.0, 500)
+    weights = rng.integers(1, 4, 500).astype(float)
+    point = np.log(theta)
+    total, grad = _total_log_likelihood(x, zbar, weights)(point)
+    ll, per_row_grad = _log_likelihood_function(x, zbar)(point)
+    assert total == pytest.approx(float(np.sum(weights * ll)), rel=1e-12)
+    np.testing.assert_allclose(grad, np.sum(per_row_grad * weights[:, None], axis=0), rtol=1e-9)
+
+
+def test_compression_is_exact_on_float_and_whole_number_columns() -> None:
+    from clientbase.models.clv._base import compress_rows
+
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 6, 5000).astype(float)
+    t = rng.integers(0, 40, 5000) / 7
+    T = np.round(rng.uniform(0, 3, 5000), 1)
+    w = rng.integers(0, 3, 5000).astype(float)
+    (ux, ut, uT), uw = compress_rows([x, t, T], w)
+    expected: dict[tuple[float, float, float], float] = {}
+    for row in zip(x, t, T, w, strict=True):
+        expected[row[:3]] = expected.get(row[:3], 0.0) + row[3]
+    expected = {key: value for key, value in expected.items() if value > 0}
+    got = dict(zip(zip(ux, ut, uT, strict=True), uw, strict=True))
+    assert got == expected
