@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from clientbase.analytics.scoring import score_inputs
-from clientbase.analytics.sources import read_store
+from clientbase.services.scoring import read_store
 from clientbase.config import get_settings
 from clientbase.domain.policy import default_policy
 from clientbase.services.demo import build_demo

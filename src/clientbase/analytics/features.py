@@ -8,16 +8,23 @@ windows are the ``N`` days ending on the as-of day (``day > as_of - N``).
 
 Normalised inputs (column: type)::
 
-    orders     customer_id, day: date, status: string, total_minor, discount_minor, cost_minor
-    events     customer_id, day: date, kind: string, amount_minor, cost_minor, rating,
+    orders     customer_id, day: date, status: int8 code, total_minor, discount_minor,
+               cost_minor
+    events     customer_id, day: date, kind: int8 code, amount_minor, cost_minor, rating,
                related_customer_id
     customers  customer_id, acquired_day: date, acquisition_campaign_id,
                referred_by_customer_id
     campaigns  campaign_id, cost_minor, starts_on: date
     responses  customer_id, day: date        (campaign members who responded)
 
-Money is integer minor units; every sum stays an integer, so the result is the same to the
-cent on every engine.
+Order statuses and event kinds travel as the small integer codes of
+:data:`ORDER_STATUS_CODES` and :data:`EVENT_KIND_CODES` (0: a value clientbase does not know),
+which are cheaper to move and compare than text. Money is integer minor units; every sum
+stays an integer, so the result is the same to the cent on every engine.
+
+The purchase-occasion features (:data:`OCCASION_COLUMNS`) come from :func:`occasion_stats`,
+or, when the caller has computed them already (the in-process scoring path does so with
+numpy, :mod:`clientbase.analytics.occasions`), from a table passed in.
 """
 
 from __future__ import annotations
@@ -33,28 +40,53 @@ from clientbase.domain.policy import Policy
 from clientbase.domain.vocabulary import EventKind, OrderStatus
 
 __all__ = [
+    "EVENT_KIND_CODES",
     "FEATURE_TYPES",
     "INPUT_SCHEMAS",
+    "OCCASION_COLUMNS",
+    "ORDER_STATUS_CODES",
     "FeatureInputs",
     "customer_features",
+    "occasion_stats",
 ]
 
-INTEREST_KINDS = (
+#: The integer code of every order status (0 is an unknown status).
+ORDER_STATUS_CODES: dict[str, int] = {s.value: i for i, s in enumerate(OrderStatus, start=1)}
+#: The integer code of every event kind (0 is an unknown kind).
+EVENT_KIND_CODES: dict[str, int] = {k.value: i for i, k in enumerate(EventKind, start=1)}
+
+
+def _codes(*kinds: EventKind) -> list[int]:
+    return [EVENT_KIND_CODES[k.value] for k in kinds]
+
+
+COMPLETED = ORDER_STATUS_CODES[OrderStatus.COMPLETED.value]
+RETURNED = ORDER_STATUS_CODES[OrderStatus.RETURNED.value]
+INTEREST_KINDS = _codes(
     EventKind.ENQUIRY,
     EventKind.QUOTE_REQUEST,
     EventKind.INFORMATION_REQUEST,
     EventKind.CAMPAIGN_RESPONSE,
 )
-RETURN_KINDS = (EventKind.RETURN, EventKind.REFUND)
-BONUS_KINDS = (EventKind.BONUS, EventKind.PROMOTION, EventKind.CREDIT)
-COMPLAINT_KINDS = (EventKind.COMPLAINT, EventKind.CLAIM)
+RETURN_KINDS = _codes(EventKind.RETURN, EventKind.REFUND)
+BONUS_KINDS = _codes(EventKind.BONUS, EventKind.PROMOTION, EventKind.CREDIT)
+COMPLAINT_KINDS = _codes(EventKind.COMPLAINT, EventKind.CLAIM)
+(SERVICE, ENROLMENT, NPS, REVIEW, TESTIMONIAL, CANCELLATION, REFERRAL) = _codes(
+    EventKind.SERVICE_CONTACT,
+    EventKind.LOYALTY_ENROLMENT,
+    EventKind.NPS,
+    EventKind.REVIEW,
+    EventKind.TESTIMONIAL,
+    EventKind.CANCELLATION,
+    EventKind.REFERRAL,
+)
 
 #: The schemas of the normalised inputs.
 INPUT_SCHEMAS: dict[str, dict[str, str]] = {
     "orders": {
         "customer_id": "int64",
         "day": "date",
-        "status": "string",
+        "status": "code",
         "total_minor": "int64",
         "discount_minor": "int64",
         "cost_minor": "int64",
@@ -62,7 +94,7 @@ INPUT_SCHEMAS: dict[str, dict[str, str]] = {
     "events": {
         "customer_id": "int64",
         "day": "date",
-        "kind": "string",
+        "kind": "code",
         "amount_minor": "int64",
         "cost_minor": "int64",
         "rating": "int64",
@@ -76,6 +108,16 @@ INPUT_SCHEMAS: dict[str, dict[str, str]] = {
     },
     "campaigns": {"campaign_id": "int64", "cost_minor": "int64", "starts_on": "date"},
     "responses": {"customer_id": "int64", "day": "date"},
+}
+
+#: The purchase-occasion features, as :func:`occasion_stats` returns them (with
+#: ``customer_id``): one row per customer with at least one occasion.
+OCCASION_COLUMNS: dict[str, str] = {
+    "occasions": "int64",
+    "occasions_trailing": "int64",
+    "first_purchase": "date",
+    "last_purchase": "date",
+    "median_gap_days": "float64",
 }
 
 #: Every feature column (besides ``customer_id``) and its type, in output order.
@@ -146,8 +188,13 @@ def _attach(base: ir.Table, agg: ir.Table) -> ir.Table:
     return joined.drop("customer_id_right")
 
 
-def _occasions(orders: ir.Table, asof: Any, start: date) -> ir.Table:
-    done = orders.filter(orders.status == OrderStatus.COMPLETED.value)
+def occasion_stats(orders: ir.Table, start: date) -> ir.Table:
+    """Purchase occasions (days with a completed order) of every buyer: their count, the
+    count after ``start``, the first and last, and the median gap in days between them.
+
+    ``orders`` must already be cut at the as-of day.
+    """
+    done = orders.filter(orders.status == COMPLETED)
     days = done.select("customer_id", "day").distinct()
     w = ibis.window(group_by=days.customer_id, order_by=days.day)
     days = days.mutate(gap=days.day.delta(days.day.lag().over(w), unit="day").cast("float64"))
@@ -161,77 +208,92 @@ def _occasions(orders: ir.Table, asof: Any, start: date) -> ir.Table:
 
 
 def _order_money(orders: ir.Table, start: date) -> ir.Table:
-    o = orders
-    done = o.status == OrderStatus.COMPLETED.value
-    recent = done & (o.day > start)
-    cost = o.cost_minor.fill_null(0)
-    return o.group_by("customer_id").agg(
-        orders_returned=o.count(where=o.status == OrderStatus.RETURNED.value),
-        revenue_minor=o.total_minor.sum(where=done),
-        discount_minor=o.discount_minor.sum(where=done),
-        cogs_minor=cost.sum(where=done),
-        revenue_trailing_minor=o.total_minor.sum(where=recent),
-        cogs_trailing_minor=cost.sum(where=recent),
+    # Two steps: a narrow aggregate per (customer, status, recent?) that shrinks the orders
+    # about tenfold, then the per-customer sums over it.
+    o = orders.mutate(recent=orders.day > start)
+    by = o.group_by(["customer_id", "status", "recent"]).agg(
+        n=o.count(),
+        total=o.total_minor.sum(),
+        discount=o.discount_minor.sum(),
+        cost=o.cost_minor.fill_null(0).sum(),
+    )
+    done = by.status == COMPLETED
+    recent = done & by.recent
+    return by.group_by("customer_id").agg(
+        orders_seen=by.n.sum(),
+        orders_returned=by.n.sum(where=by.status == RETURNED),
+        revenue_minor=by.total.sum(where=done),
+        discount_minor=by.discount.sum(where=done),
+        cogs_minor=by.cost.sum(where=done),
+        revenue_trailing_minor=by.total.sum(where=recent),
+        cogs_trailing_minor=by.cost.sum(where=recent),
     )
 
 
 def _event_facts(events: ir.Table, start: date, adv_start: date, policy: Policy) -> ir.Table:
-    e = events
-    money = e.amount_minor.fill_null(0) + e.cost_minor.fill_null(0)
-    recent = e.day > start
-    returns = e.kind.isin([k.value for k in RETURN_KINDS])
-    bonuses = e.kind.isin([k.value for k in BONUS_KINDS])
-    complaints = e.kind.isin([k.value for k in COMPLAINT_KINDS])
-    service = e.kind == EventKind.SERVICE_CONTACT.value
-    advocacy = e.day > adv_start
     r = policy.rungs
-    return e.group_by("customer_id").agg(
-        events_seen=e.count(),
-        returns_minor=money.sum(where=returns),
-        returns_trailing_minor=money.sum(where=returns & recent),
-        bonuses_minor=money.sum(where=bonuses),
-        bonuses_trailing_minor=money.sum(where=bonuses & recent),
-        complaints=e.count(where=complaints),
-        complaints_trailing=e.count(where=complaints & recent),
-        complaint_cost_minor=money.sum(where=complaints),
-        complaint_cost_trailing_minor=money.sum(where=complaints & recent),
-        service_contacts=e.count(where=service),
-        service_cost_minor=money.sum(where=service),
-        service_cost_trailing_minor=money.sum(where=service & recent),
-        interest_events=e.count(where=e.kind.isin([k.value for k in INTEREST_KINDS])),
-        enrolments=e.count(where=e.kind == EventKind.LOYALTY_ENROLMENT.value),
-        promoter_answers=e.count(
-            where=(e.kind == EventKind.NPS.value) & (e.rating >= r.advocate_nps_min) & advocacy
-        ),
-        good_reviews=e.count(
-            where=(e.kind == EventKind.REVIEW.value)
-            & (e.rating >= r.advocate_review_min)
-            & advocacy
-        ),
-        testimonials=e.count(where=(e.kind == EventKind.TESTIMONIAL.value) & advocacy),
-        last_cancellation=e.day.max(where=e.kind == EventKind.CANCELLATION.value),
+    e = events
+    advocacy = (e.day > adv_start) & (
+        ((e.kind == NPS) & (e.rating >= r.advocate_nps_min))
+        | ((e.kind == REVIEW) & (e.rating >= r.advocate_review_min))
+        | (e.kind == TESTIMONIAL)
+    )
+    e = e.mutate(
+        money=e.amount_minor.fill_null(0) + e.cost_minor.fill_null(0),
+        recent=e.day > start,
+        good=advocacy.fill_null(False),
+    )
+    # Two steps, as for the orders: per (customer, kind, recent?, advocacy?), then pivot.
+    by = e.group_by(["customer_id", "kind", "recent", "good"]).agg(
+        n=e.count(), money=e.money.sum(), last_day=e.day.max()
+    )
+
+    def is_(kinds: list[int]) -> ir.BooleanValue:
+        return by.kind.isin(kinds) if len(kinds) > 1 else by.kind == kinds[0]
+
+    returns, bonuses, complaints = is_(RETURN_KINDS), is_(BONUS_KINDS), is_(COMPLAINT_KINDS)
+    service = by.kind == SERVICE
+    recent = by.recent
+    return by.group_by("customer_id").agg(
+        events_seen=by.n.sum(),
+        returns_minor=by.money.sum(where=returns),
+        returns_trailing_minor=by.money.sum(where=returns & recent),
+        bonuses_minor=by.money.sum(where=bonuses),
+        bonuses_trailing_minor=by.money.sum(where=bonuses & recent),
+        complaints=by.n.sum(where=complaints),
+        complaints_trailing=by.n.sum(where=complaints & recent),
+        complaint_cost_minor=by.money.sum(where=complaints),
+        complaint_cost_trailing_minor=by.money.sum(where=complaints & recent),
+        service_contacts=by.n.sum(where=service),
+        service_cost_minor=by.money.sum(where=service),
+        service_cost_trailing_minor=by.money.sum(where=service & recent),
+        interest_events=by.n.sum(where=is_(INTEREST_KINDS)),
+        enrolments=by.n.sum(where=by.kind == ENROLMENT),
+        promoter_answers=by.n.sum(where=(by.kind == NPS) & by.good),
+        good_reviews=by.n.sum(where=(by.kind == REVIEW) & by.good),
+        testimonials=by.n.sum(where=(by.kind == TESTIMONIAL) & by.good),
+        last_cancellation=by.last_day.max(where=by.kind == CANCELLATION),
     )
 
 
 def _latest_nps(events: ir.Table) -> ir.Table:
-    nps = events.filter((events.kind == EventKind.NPS.value) & events.rating.notnull())
+    nps = events.filter((events.kind == NPS) & events.rating.notnull())
     # The latest answer; on the same day the worse one (deterministic on every engine).
-    w = ibis.window(group_by=nps.customer_id, order_by=[nps.day.desc(), nps.rating.asc()])
-    ranked = nps.mutate(rn=ibis.row_number().over(w))
-    return ranked.filter(ranked.rn == 0).select("customer_id", nps_latest=ranked.rating)
+    key = nps.day.delta(ibis.date(1970, 1, 1), unit="day").cast("int64") * 1024 - nps.rating
+    return nps.group_by("customer_id").agg(nps_latest=nps.rating.argmax(key))
 
 
-def _referrals(events: ir.Table, customers: ir.Table, occasions: ir.Table) -> ir.Table:
+def _referrals(events: ir.Table, customers: ir.Table, bought: ir.Table) -> ir.Table:
     by_event = events.filter(
-        (events.kind == EventKind.REFERRAL.value) & events.related_customer_id.notnull()
+        (events.kind == REFERRAL) & events.related_customer_id.notnull()
     ).select(referrer=events.customer_id, referred=events.related_customer_id)
     by_record = customers.filter(customers.referred_by_customer_id.notnull()).select(
         referrer=customers.referred_by_customer_id, referred=customers.customer_id
     )
     pairs = by_event.union(by_record, distinct=True)
-    bought = occasions.select(referred=occasions.customer_id)
-    joined = pairs.left_join(bought, pairs.referred == bought.referred).select(
-        "referrer", converted=bought.referred.notnull()
+    buyers = bought.select(referred=bought.customer_id)
+    joined = pairs.left_join(buyers, pairs.referred == buyers.referred).select(
+        "referrer", converted=buyers.referred.notnull()
     )
     return joined.group_by(customer_id=joined.referrer).agg(
         referrals_made=joined.count(),
@@ -250,15 +312,22 @@ def _acquisition(customers: ir.Table, campaigns: ir.Table, asof: Any, start: dat
     rank = ibis.row_number().over(w)
     # Integer shares that add up to the campaign's cost exactly (largest remainder by id).
     share = joined.cost_minor // n + ibis.ifelse(rank < joined.cost_minor % n, 1, 0)
-    shared = joined.select("customer_id", "acquired_day", share=share)
-    recent = shared.acquired_day.notnull() & (shared.acquired_day > start)
-    return shared.group_by("customer_id").agg(
-        acquisition_cost_minor=shared.share.sum(),
-        acquisition_trailing_minor=shared.share.sum(where=recent),
+    recent = joined.acquired_day.notnull() & (joined.acquired_day > start)
+    # One row per customer already (a customer has one acquisition campaign).
+    return joined.select(
+        "customer_id",
+        acquisition_cost_minor=share,
+        acquisition_trailing_minor=ibis.ifelse(recent, share, 0),
     )
 
 
-def customer_features(inputs: FeatureInputs, as_of: date, policy: Policy) -> ir.Table:
+def customer_features(
+    inputs: FeatureInputs,
+    as_of: date,
+    policy: Policy,
+    *,
+    occasions: ir.Table | None = None,
+) -> ir.Table:
     """One row per customer known by ``as_of`` with every feature of :data:`FEATURE_TYPES`.
 
     Parameters
@@ -269,6 +338,9 @@ def customer_features(inputs: FeatureInputs, as_of: date, policy: Policy) -> ir.
         The day the features describe; nothing later is read.
     policy
         Supplies the trailing windows and the advocacy thresholds.
+    occasions
+        The purchase-occasion features as :func:`occasion_stats` would compute them from the
+        same orders (``customer_id`` and :data:`OCCASION_COLUMNS`); built when not given.
     """
     asof = ibis.date(as_of)
     start = as_of - timedelta(days=policy.windows.trailing_days)
@@ -279,7 +351,8 @@ def customer_features(inputs: FeatureInputs, as_of: date, policy: Policy) -> ir.
     c = inputs.customers
     known = c.filter(c.acquired_day.isnull() | (c.acquired_day <= asof))
 
-    occasions = _occasions(orders, asof, start)
+    if occasions is None:
+        occasions = occasion_stats(orders, start)
     responded = responses.group_by("customer_id").agg(responses=responses.count())
     base = c.select("customer_id", "acquired_day")
     for agg in (
@@ -296,7 +369,7 @@ def customer_features(inputs: FeatureInputs, as_of: date, policy: Policy) -> ir.
         base.acquired_day.isnull()
         | (base.acquired_day <= asof)
         | base.events_seen.notnull()
-        | base.orders_returned.notnull()
+        | base.orders_seen.notnull()
     )
 
     def z(col: ir.Value) -> Any:

@@ -16,7 +16,12 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from clientbase.analytics.features import FeatureInputs, customer_features
+from clientbase.analytics.features import (
+    COMPLETED,
+    EVENT_KIND_CODES,
+    FeatureInputs,
+    customer_features,
+)
 from clientbase.analytics.scoring import classify_features
 from clientbase.domain.policy import Policy, default_policy
 from clientbase.domain.reasons import build_reasons, render
@@ -78,7 +83,7 @@ def transaction_inputs(
     orders = t.filter(amount > 0).select(
         customer_id=cid,
         day=day,
-        status=ibis.literal("completed"),
+        status=ibis.literal(COMPLETED).cast("int8"),
         total_minor=amount,
         discount_minor=ibis.literal(0).cast("int64"),
         cost_minor=ibis.literal(0).cast("int64"),
@@ -86,7 +91,7 @@ def transaction_inputs(
     events = t.filter(amount < 0).select(
         customer_id=cid,
         day=day,
-        kind=ibis.literal("return"),
+        kind=ibis.literal(EVENT_KIND_CODES["return"]).cast("int8"),
         amount_minor=-amount,
         cost_minor=ibis.literal(0).cast("int64"),
         rating=null_int,

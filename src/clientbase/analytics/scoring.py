@@ -8,7 +8,7 @@ the RFM scores and segment, the rung, the category and the reason codes.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,15 @@ import pyarrow.compute as pc
 
 from clientbase.analytics.engine import Engine
 from clientbase.analytics.features import FeatureInputs, customer_features
-from clientbase.domain.ladder import RULE_FEATURES, classify
+from clientbase.analytics.occasions import occasion_table
+from clientbase.domain.ladder import (
+    CATEGORIES,
+    CATEGORY_REASONS,
+    RULE_FEATURES,
+    RUNG_BLOCKERS,
+    RUNG_REASONS,
+    classify,
+)
 from clientbase.domain.policy import Policy
 from clientbase.domain.rfm import rfm_scores
 
@@ -47,7 +55,14 @@ def _numpy(table: pa.Table, name: str) -> np.ndarray[Any, Any]:
     fill: Any = _FILL.get(name, False if pa.types.is_boolean(col.type) else 0)
     if pa.types.is_floating(col.type):
         fill = _FILL.get(name, 0.0)
+    if col.null_count == 0:
+        return np.asarray(col.to_numpy())
     return np.asarray(pc.fill_null(col, fill).to_numpy())
+
+
+def _labels(codes: np.ndarray[Any, Any], labels: tuple[str | None, ...]) -> pa.Array:
+    """A string array of the labels of integer ``codes`` (a ``None`` label is a null)."""
+    return pc.take(pa.array(labels, pa.string()), pa.array(codes))
 
 
 def classify_features(
@@ -66,30 +81,26 @@ def classify_features(
         arrays["days_since_last"], arrays["occasions"], _numpy(features, "revenue_minor"), policy
     )
     allowed = np.where(arrays["occasions"] >= 1, np.floor(result.allowed_days), 0)
-    added: dict[str, Any] = {
-        "active": result.active,
-        "allowed_days": allowed.astype(np.int32),
-        "p_alive": p if p is not None else np.full(features.num_rows, None, dtype=object),
-        "rfm_r": rfm.r,
-        "rfm_f": rfm.f,
-        "rfm_m": rfm.m,
-        "rfm_segment": rfm.segment,
-        "rung": result.rung,
-        "rung_reason": result.rung_reason,
-        "rung_blocker": result.rung_blocker,
-        "category": result.category,
-        "category_reason": result.category_reason,
+    n = features.num_rows
+    added: dict[str, pa.Array] = {
+        "active": pa.array(result.active, pa.bool_()),
+        "allowed_days": pa.array(allowed.astype(np.int32), pa.int32()),
+        "p_alive": pa.array(p, pa.float64(), from_pandas=True)
+        if p is not None
+        else pa.nulls(n, pa.float64()),
+        "rfm_r": pa.array(rfm.r, pa.int16()),
+        "rfm_f": pa.array(rfm.f, pa.int16()),
+        "rfm_m": pa.array(rfm.m, pa.int16()),
+        "rfm_segment": _labels(rfm.segment_code, rfm.segment_names),
+        "rung": pa.array(result.rung, pa.int16()),
+        "rung_reason": _labels(result.rung_reason_code, RUNG_REASONS),
+        "rung_blocker": _labels(result.rung_blocker_code, RUNG_BLOCKERS),
+        "category": _labels(result.category_code, CATEGORIES),
+        "category_reason": _labels(result.category_reason_code, CATEGORY_REASONS),
     }
     out = features
     for name, kind in SCORE_TYPES.items():
-        values = added[name]
-        if kind == pa.float64() and values.dtype == object:
-            arr = pa.nulls(features.num_rows, kind)
-        elif pa.types.is_string(kind) and values.dtype.kind == "U":
-            arr = pa.array(values.astype(object), type=kind)
-        else:
-            arr = pa.array(values, type=kind, from_pandas=True)
-        out = out.append_column(name, arr)
+        out = out.append_column(name, added[name].cast(kind))
     return out
 
 
@@ -120,7 +131,9 @@ def score_inputs(
                 for name in ("orders", "events", "customers", "campaigns", "responses")
             }
         )
-        features = eng.to_arrow(customer_features(tables, as_of, policy))
+        start = as_of - timedelta(days=policy.windows.trailing_days)
+        occasions = eng.table(occasion_table(inputs["orders"], as_of, start))
+        features = eng.to_arrow(customer_features(tables, as_of, policy, occasions=occasions))
     finally:
         if own:
             eng.close()

@@ -1,170 +1,130 @@
-"""Reading the store's tables into Arrow, in the normalised shapes of the feature pipeline.
+"""What the feature pipeline reads from the store, and how it is normalised.
 
-The store is SQLite (embedded) or PostgreSQL; both are read through ADBC, which hands
-columns straight to Arrow without a Python object per value. Each query reads only what
-the features need and nothing dated after the as-of day, and returns the same Arrow schema
-on both databases (:data:`clientbase.analytics.features.INPUT_SCHEMAS`), so that the
-DuckDB computation that follows cannot tell them apart.
+:func:`store_queries` gives, per input of :data:`clientbase.analytics.features.INPUT_SCHEMAS`,
+the SQL that reads it from a SQLite or PostgreSQL store (only the columns the features need,
+nothing dated after the as-of day); :func:`normalise_inputs` turns the fetched Arrow tables
+into the normalised schemas, identical on both databases, so that the DuckDB computation that
+follows cannot tell them apart. Fetching is storage's business
+(:func:`clientbase.storage.arrow_io.fetch_tables`); the service joins the two.
 
-SQLite caution: ADBC links its own copy of SQLite. While it has the store open, no
-connection of Python's ``sqlite3`` to the same file may be open in the same process
-(dispose SQLAlchemy engines first), or POSIX lock semantics can corrupt the WAL.
+To keep the transfer cheap, days travel as integers (days since 1970-01-01), order statuses
+and event kinds as small integer codes (:data:`~clientbase.analytics.features.ORDER_STATUS_CODES`,
+:data:`~clientbase.analytics.features.EVENT_KIND_CODES`), and missing values as sentinels
+that ADBC's per-batch type inference always sees as integers; all are turned back here.
 """
 
 from __future__ import annotations
 
-from contextlib import closing
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy.engine import make_url
 
-from clientbase.analytics.features import INPUT_SCHEMAS
-from clientbase.errors import ConfigurationError, StorageError
+from clientbase.analytics.features import EVENT_KIND_CODES, INPUT_SCHEMAS, ORDER_STATUS_CODES
 
-__all__ = ["adbc_connect", "adbc_uri", "read_store"]
+__all__ = ["normalise_inputs", "store_queries"]
 
-# SQLite keeps DateTime as ISO text; its first ten characters are the (UTC) day. Missing
-# ids and ratings travel as 0 / -1 so that ADBC's per-batch type inference always sees
-# integers, and are turned back into nulls below.
-_SQLITE = {
-    "orders": (
-        "SELECT customer_id, substr(ordered_at, 1, 10) AS day, status, total_minor, "
-        "discount_minor, COALESCE(cost_minor, 0) AS cost_minor FROM orders "
-        "WHERE ordered_at < ?"
-    ),
-    "events": (
-        "SELECT customer_id, substr(occurred_at, 1, 10) AS day, kind, "
-        "COALESCE(amount_minor, 0) AS amount_minor, COALESCE(cost_minor, 0) AS cost_minor, "
-        "COALESCE(rating, -1) AS rating, COALESCE(related_customer_id, 0) AS related_customer_id "
-        "FROM events WHERE occurred_at < ?"
-    ),
-    "customers": (
-        "SELECT id AS customer_id, COALESCE(substr(acquired_at, 1, 10), '') AS acquired_day, "
-        "COALESCE(acquisition_campaign_id, 0) AS acquisition_campaign_id, "
-        "COALESCE(referred_by_customer_id, 0) AS referred_by_customer_id FROM customers"
-    ),
-    "campaigns": (
-        "SELECT id AS campaign_id, cost_minor, substr(starts_on, 1, 10) AS starts_on "
-        "FROM campaigns WHERE starts_on < ?"
-    ),
-    "responses": (
-        "SELECT customer_id, substr(responded_at, 1, 10) AS day FROM campaign_members "
-        "WHERE responded_at IS NOT NULL AND responded_at < ?"
-    ),
-}
+#: ``(sql, split_table)`` per input; ``{part}`` in ``sql`` takes a condition on the ``id`` of
+#: ``split_table`` so that large tables can be read in parallel parts.
+Queries = dict[str, tuple[str, str | None]]
 
-_POSTGRES = {
-    "orders": (
-        "SELECT customer_id::bigint, ordered_at::date AS day, status, total_minor, "
-        "discount_minor, COALESCE(cost_minor, 0) AS cost_minor FROM orders "
-        "WHERE ordered_at < $1::date"
-    ),
-    "events": (
-        "SELECT customer_id::bigint, occurred_at::date AS day, kind, "
-        "COALESCE(amount_minor, 0) AS amount_minor, COALESCE(cost_minor, 0) AS cost_minor, "
-        "COALESCE(rating, -1)::bigint AS rating, "
-        "COALESCE(related_customer_id, 0)::bigint AS related_customer_id "
-        "FROM events WHERE occurred_at < $1::date"
-    ),
-    "customers": (
-        "SELECT id::bigint AS customer_id, acquired_at::date AS acquired_day, "
-        "COALESCE(acquisition_campaign_id, 0)::bigint AS acquisition_campaign_id, "
-        "COALESCE(referred_by_customer_id, 0)::bigint AS referred_by_customer_id "
-        "FROM customers"
-    ),
-    "campaigns": (
-        "SELECT id::bigint AS campaign_id, cost_minor, starts_on FROM campaigns "
-        "WHERE starts_on < $1::date"
-    ),
-    "responses": (
-        "SELECT customer_id::bigint, responded_at::date AS day FROM campaign_members "
-        "WHERE responded_at IS NOT NULL AND responded_at < $1::date"
-    ),
-}
+_NULL_DAY = -999_999
 
-_ZERO_IS_NULL = {
+
+def _case(column: str, codes: Mapping[str, int]) -> str:
+    whens = " ".join(f"WHEN '{value}' THEN {code:d}" for value, code in codes.items())
+    return f"CASE {column} {whens} ELSE 0 END"
+
+
+def _sqlite_day(column: str) -> str:
+    # Timestamps are ISO text; the first ten characters are the (UTC) day.
+    return f"COALESCE(unixepoch(substr({column}, 1, 10)) / 86400, {_NULL_DAY})"
+
+
+def _postgres_day(column: str) -> str:
+    return f"COALESCE(({column})::date - DATE '1970-01-01', {_NULL_DAY})"
+
+
+def store_queries(dialect: str, as_of: date) -> Queries:
+    """The SQL of every input for a ``sqlite`` or ``postgresql`` store, up to ``as_of``."""
+    upto = (as_of + timedelta(days=1)).isoformat()  # formatted here: a date, not user text
+    if dialect == "sqlite":
+        day, bigint, before = _sqlite_day, "", f"< '{upto}'"
+    elif dialect == "postgresql":
+        day, bigint, before = _postgres_day, "::bigint", f"< DATE '{upto}'"
+    else:
+        raise ValueError(f"no store queries for {dialect!r}")
+    status, kind = _case("status", ORDER_STATUS_CODES), _case("kind", EVENT_KIND_CODES)
+    return {
+        "orders": (
+            f"SELECT customer_id{bigint} AS customer_id, {day('ordered_at')} AS day, "
+            f"{status} AS status, total_minor{bigint} AS total_minor, "
+            f"discount_minor{bigint} AS discount_minor, "
+            f"COALESCE(cost_minor, 0){bigint} AS cost_minor "
+            f"FROM orders WHERE {{part}} AND ordered_at {before}",
+            "orders",
+        ),
+        "events": (
+            f"SELECT customer_id{bigint} AS customer_id, {day('occurred_at')} AS day, "
+            f"{kind} AS kind, COALESCE(amount_minor, 0){bigint} AS amount_minor, "
+            f"COALESCE(cost_minor, 0){bigint} AS cost_minor, "
+            f"COALESCE(rating, -1){bigint} AS rating, "
+            f"COALESCE(related_customer_id, 0){bigint} AS related_customer_id "
+            f"FROM events WHERE {{part}} AND occurred_at {before}",
+            "events",
+        ),
+        "customers": (
+            f"SELECT id{bigint} AS customer_id, {day('acquired_at')} AS acquired_day, "
+            f"COALESCE(acquisition_campaign_id, 0){bigint} AS acquisition_campaign_id, "
+            f"COALESCE(referred_by_customer_id, 0){bigint} AS referred_by_customer_id "
+            "FROM customers WHERE {part}",
+            "customers",
+        ),
+        "campaigns": (
+            f"SELECT id{bigint} AS campaign_id, cost_minor{bigint} AS cost_minor, "
+            f"{day('starts_on')} AS starts_on FROM campaigns WHERE starts_on {before}",
+            None,
+        ),
+        "responses": (
+            f"SELECT customer_id{bigint} AS customer_id, {day('responded_at')} AS day "
+            f"FROM campaign_members WHERE responded_at IS NOT NULL AND responded_at {before}",
+            None,
+        ),
+    }
+
+
+_SENTINELS = {
     "events": {"related_customer_id": 0, "rating": -1},
     "customers": {"acquisition_campaign_id": 0, "referred_by_customer_id": 0},
 }
-
-
-def adbc_uri(database_url: str) -> tuple[str, str]:
-    """The ADBC driver (``sqlite`` or ``postgresql``) and URI for a SQLAlchemy URL."""
-    url = make_url(database_url)
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        if not url.database or url.database == ":memory:":
-            raise ConfigurationError("an in-memory SQLite store cannot be read by analytics")
-        return "sqlite", url.database
-    if backend == "postgresql":
-        plain = url.set(drivername="postgresql")
-        return "postgresql", plain.render_as_string(hide_password=False)
-    raise ConfigurationError(f"analytics cannot read a {backend!r} store")
-
-
-def adbc_connect(database_url: str) -> Any:
-    """An ADBC DB-API connection to the store (the caller closes it)."""
-    driver, uri = adbc_uri(database_url)
-    try:
-        if driver == "sqlite":
-            import adbc_driver_sqlite.dbapi as sqlite_dbapi
-
-            return sqlite_dbapi.connect(uri)
-        import adbc_driver_postgresql.dbapi as pg_dbapi  # type: ignore[import-untyped]
-
-        return pg_dbapi.connect(uri)
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise ConfigurationError(
-            f"the ADBC driver for {driver} is not installed",
-            hint="install clientbase[postgres]",
-        ) from exc
-    except Exception as exc:
-        raise StorageError(f"analytics cannot open the {driver} store: {exc}") from exc
+_TYPES = {"int64": pa.int64(), "date": pa.date32(), "code": pa.int8()}
 
 
 def _normalise(name: str, table: pa.Table) -> pa.Table:
     schema = INPUT_SCHEMAS[name]
-    sentinels = _ZERO_IS_NULL.get(name, {})
+    if table.num_rows == 0:
+        return pa.schema([(c, _TYPES[k]) for c, k in schema.items()]).empty_table()
+    sentinels = _SENTINELS.get(name, {})
     columns = []
     for col, kind in schema.items():
         arr = table.column(col)
-        if kind == "date" and not pa.types.is_date(arr.type):
-            text = pc.cast(arr, pa.string())
-            text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-            arr = pc.cast(text, pa.date32())
-        elif kind == "date":
-            arr = pc.cast(arr, pa.date32())
-        elif kind == "int64":
-            arr = pc.cast(arr, pa.int64())
-        elif kind == "string":
-            arr = pc.cast(arr, pa.string())
+        if kind == "date":
+            days = pc.cast(arr, pa.int32())
+            null = pc.equal(days, _NULL_DAY)
+            arr = pc.cast(days, pa.date32())
+            if pc.any(null).as_py():
+                arr = pc.if_else(null, pa.scalar(None, pa.date32()), arr)
+        else:
+            arr = pc.cast(arr, _TYPES[kind])
         if col in sentinels:
-            arr = pc.if_else(pc.equal(arr, sentinels[col]), pa.scalar(None, arr.type), arr)
+            null = pc.equal(arr, sentinels[col])
+            if pc.any(null).as_py():
+                arr = pc.if_else(null, pa.scalar(None, arr.type), arr)
         columns.append(arr)
     return pa.table(columns, names=list(schema))
 
 
-def _empty(name: str) -> pa.Table:
-    types = {"int64": pa.int64(), "date": pa.date32(), "string": pa.string()}
-    schema = pa.schema([(c, types[k]) for c, k in INPUT_SCHEMAS[name].items()])
-    return schema.empty_table()
-
-
-def read_store(database_url: str, as_of: date) -> dict[str, pa.Table]:
-    """The store's activity up to and including ``as_of``, normalised, as Arrow tables."""
-    driver, _ = adbc_uri(database_url)
-    queries = _SQLITE if driver == "sqlite" else _POSTGRES
-    upto = (as_of + timedelta(days=1)).isoformat()
-    out: dict[str, pa.Table] = {}
-    with closing(adbc_connect(database_url)) as conn, closing(conn.cursor()) as cur:
-        for name, sql in queries.items():
-            try:
-                cur.execute(sql, (upto,) if "?" in sql or "$1" in sql else None)
-                table = cur.fetch_arrow_table()
-            except Exception as exc:
-                raise StorageError(f"analytics could not read {name}: {exc}") from exc
-            out[name] = _normalise(name, table) if table.num_rows else _empty(name)
-    return out
+def normalise_inputs(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    """The fetched tables in the normalised schemas of ``INPUT_SCHEMAS``."""
+    return {name: _normalise(name, tables[name]) for name in INPUT_SCHEMAS}

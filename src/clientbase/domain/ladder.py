@@ -29,7 +29,11 @@ from clientbase.domain.policy import Policy
 from clientbase.domain.vocabulary import Rung, ValueCategory
 
 __all__ = [
+    "CATEGORIES",
+    "CATEGORY_REASONS",
     "RULE_FEATURES",
+    "RUNG_BLOCKERS",
+    "RUNG_REASONS",
     "Activity",
     "Classification",
     "activity",
@@ -63,6 +67,61 @@ RULE_FEATURES: tuple[str, ...] = (
 )
 
 
+#: The labels behind the integer codes of :class:`Classification` (code = index).
+RUNG_REASONS: tuple[str, ...] = (
+    "suspect",
+    "prospect",
+    "first_time_buyer",
+    "client",
+    "member.enrolled",
+    "member.regular",
+    "advocate",
+    "partner",
+)
+RUNG_BLOCKERS: tuple[str, ...] = (
+    "no_interest",
+    "never_bought",
+    "one_occasion",
+    "not_regular",
+    "inactive",
+    "no_advocacy",
+    "detractor",
+    "no_converted_referral",
+    "",
+)
+CATEGORIES: tuple[str | None, ...] = (
+    None,
+    ValueCategory.LOST.value,
+    ValueCategory.DEMANDING.value,
+    ValueCategory.LOYAL.value,
+    ValueCategory.AVERAGE.value,
+)
+CATEGORY_REASONS: tuple[str | None, ...] = (
+    None,
+    "lost.cancelled",
+    "lost.inactive",
+    "lost.p_alive",
+    "demanding.complaints",
+    "demanding.cost_to_serve",
+    "demanding.negative_contribution",
+    "loyal",
+    "average.below_member",
+    "average.not_profitable",
+    "average.complaints",
+)
+
+
+def decode(codes: Array, labels: tuple[str | None, ...]) -> Array:
+    """An object array of the labels of ``codes`` (``None`` stays ``None``)."""
+    table = np.empty(len(labels), dtype=object)
+    table[:] = labels
+    return table[np.asarray(codes, dtype=np.intp)]
+
+
+def _index(labels: tuple[str | None, ...], *names: str | None) -> list[int]:
+    return [labels.index(n) for n in names]
+
+
 @dataclass(frozen=True, slots=True)
 class Activity:
     """Whether each buyer is active, and the days of silence their rhythm allows."""
@@ -75,15 +134,37 @@ class Activity:
 
 @dataclass(frozen=True, slots=True)
 class Classification:
-    """Rung, category and reason codes of every customer (arrays of equal length)."""
+    """Rung, category and reason codes of every customer (arrays of equal length).
+
+    The reasons and the category are held as small integer codes (indexes into
+    :data:`RUNG_REASONS`, :data:`RUNG_BLOCKERS`, :data:`CATEGORIES` and
+    :data:`CATEGORY_REASONS`); the properties of the same names without ``_code`` decode them.
+    """
 
     rung: Array  # int8, 1..7
-    rung_reason: Array  # str
-    rung_blocker: Array  # str ("" on the top rung)
-    category: Array  # object: a ValueCategory value or None (prospects and suspects)
-    category_reason: Array  # object: str or None
+    rung_reason_code: Array  # int8
+    rung_blocker_code: Array  # int8 ("" on the top rung)
+    category_code: Array  # int8: 0 for prospects and suspects (no category)
+    category_reason_code: Array  # int8: 0 for prospects and suspects
     active: Array  # bool
     allowed_days: Array  # float64
+
+    @property
+    def rung_reason(self) -> Array:
+        return decode(self.rung_reason_code, RUNG_REASONS)
+
+    @property
+    def rung_blocker(self) -> Array:
+        return decode(self.rung_blocker_code, RUNG_BLOCKERS)
+
+    @property
+    def category(self) -> Array:
+        """A ValueCategory value or None (prospects and suspects), per customer."""
+        return decode(self.category_code, CATEGORIES)
+
+    @property
+    def category_reason(self) -> Array:
+        return decode(self.category_reason_code, CATEGORY_REASONS)
 
 
 def first_match(conditions: list[Array], choices: list[Any], default: Any) -> Array:
@@ -141,7 +222,8 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
 
     Returns
     -------
-    (rung, rung_reason, rung_blocker)
+    (rung, rung_reason_code, rung_blocker_code)
+        int8 arrays; the codes index :data:`RUNG_REASONS` and :data:`RUNG_BLOCKERS`.
     """
     r = policy.rungs
     occasions = _col(features, "occasions", np.int64)
@@ -178,7 +260,8 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
     ).astype(np.int8)
     reason = np.select(
         [partner, advocate, member & regular, member, client, occasions == 1, interest > 0],
-        [
+        _index(
+            RUNG_REASONS,
             "partner",
             "advocate",
             "member.regular",
@@ -186,9 +269,9 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
             "client",
             "first_time_buyer",
             "prospect",
-        ],
-        default="suspect",
-    )
+        ),
+        default=RUNG_REASONS.index("suspect"),
+    ).astype(np.int8)
     blocker = np.select(
         [
             partner,
@@ -200,7 +283,8 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
             occasions == 1,
             interest > 0,
         ],
-        [
+        _index(
+            RUNG_BLOCKERS,
             "",
             "no_converted_referral",
             "detractor",
@@ -209,9 +293,9 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
             "not_regular",
             "one_occasion",
             "never_bought",
-        ],
-        default="no_interest",
-    )
+        ),
+        default=RUNG_BLOCKERS.index("no_interest"),
+    ).astype(np.int8)
     return rung, reason, blocker
 
 
@@ -220,7 +304,8 @@ def categories(
 ) -> tuple[Array, Array]:
     """The value category of every buyer (first match wins) with its reason code.
 
-    lost -> demanding -> loyal -> average; prospects and suspects get ``None``.
+    lost -> demanding -> loyal -> average; prospects and suspects get code 0 (``None``).
+    Returns int8 codes into :data:`CATEGORIES` and :data:`CATEGORY_REASONS`.
     """
     c = policy.categories
     buyer = _col(features, "occasions", np.int64) >= 1
@@ -255,25 +340,22 @@ def categories(
         below_rung,
         unprofitable,
     ]
-    category = first_match(
-        conditions,
-        [
-            None,
-            ValueCategory.LOST.value,
-            ValueCategory.LOST.value,
-            ValueCategory.LOST.value,
-            ValueCategory.DEMANDING.value,
-            ValueCategory.DEMANDING.value,
-            ValueCategory.DEMANDING.value,
-            ValueCategory.LOYAL.value,
-            ValueCategory.AVERAGE.value,
-            ValueCategory.AVERAGE.value,
-        ],
+    lost, demanding, loyal_, average = _index(
+        CATEGORIES,
+        ValueCategory.LOST.value,
+        ValueCategory.DEMANDING.value,
+        ValueCategory.LOYAL.value,
         ValueCategory.AVERAGE.value,
     )
-    reason = first_match(
+    category = np.select(
         conditions,
-        [
+        [0, lost, lost, lost, demanding, demanding, demanding, loyal_, average, average],
+        default=average,
+    ).astype(np.int8)
+    reason = np.select(
+        conditions,
+        _index(
+            CATEGORY_REASONS,
             None,
             "lost.cancelled",
             "lost.inactive",
@@ -284,9 +366,9 @@ def categories(
             "loyal",
             "average.below_member",
             "average.not_profitable",
-        ],
-        "average.complaints",
-    )
+        ),
+        default=CATEGORY_REASONS.index("average.complaints"),
+    ).astype(np.int8)
     return category, reason
 
 
@@ -299,10 +381,10 @@ def classify(
     category, category_reason = categories(features, policy, rung, act)
     return Classification(
         rung=rung,
-        rung_reason=rung_reason,
-        rung_blocker=blocker,
-        category=category,
-        category_reason=category_reason,
+        rung_reason_code=rung_reason,
+        rung_blocker_code=blocker,
+        category_code=category,
+        category_reason_code=category_reason,
         active=act.active,
         allowed_days=act.allowed_days,
     )

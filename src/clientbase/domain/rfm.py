@@ -15,20 +15,28 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from clientbase.domain.ladder import first_match
+from clientbase.domain.ladder import decode
 from clientbase.domain.policy import Policy
 
-__all__ = ["RfmScores", "quantile_scores", "rfm_scores", "rfm_segments"]
+__all__ = ["RfmScores", "quantile_scores", "rfm_scores", "rfm_segment_codes", "rfm_segments"]
 
 Array = npt.NDArray[Any]
 
 
 @dataclass(frozen=True, slots=True)
 class RfmScores:
+    """R, F, M scores and the segment, coded: ``segment_code`` indexes ``segment_names``."""
+
     r: Array  # int8, 0 for non-buyers
     f: Array
     m: Array
-    segment: Array  # object: segment name or None
+    segment_code: Array  # int16
+    segment_names: tuple[str | None, ...]  # index 0 is None: no segment
+
+    @property
+    def segment(self) -> Array:
+        """The segment name (or None) of every customer."""
+        return decode(self.segment_code, self.segment_names)
 
 
 def quantile_scores(values: Array, mask: Array, bins: int, *, higher_is_better: bool) -> Array:
@@ -52,8 +60,9 @@ def quantile_scores(values: Array, mask: Array, bins: int, *, higher_is_better: 
     return out
 
 
-def rfm_segments(r: Array, f: Array, m: Array, policy: Policy) -> Array:
-    """The first segment of the policy whose ranges hold (R, F, M); ``None`` if none does."""
+def rfm_segment_codes(r: Array, f: Array, m: Array, policy: Policy) -> Array:
+    """1 + the index of the first segment of the policy whose ranges hold (R, F, M); 0 if
+    none does."""
     conditions = [
         (r >= s.r[0])
         & (r <= s.r[1])
@@ -63,8 +72,19 @@ def rfm_segments(r: Array, f: Array, m: Array, policy: Policy) -> Array:
         & (m <= s.m[1])
         for s in policy.rfm.segments
     ]
-    names: list[Any] = [s.name for s in policy.rfm.segments]
-    return first_match(conditions, names, None)
+    if not conditions:
+        return np.zeros(np.shape(r), dtype=np.int16)
+    codes = list(range(1, len(conditions) + 1))
+    return np.select(conditions, codes, default=0).astype(np.int16)
+
+
+def _names(policy: Policy) -> tuple[str | None, ...]:
+    return (None, *(s.name for s in policy.rfm.segments))
+
+
+def rfm_segments(r: Array, f: Array, m: Array, policy: Policy) -> Array:
+    """The first segment of the policy whose ranges hold (R, F, M); ``None`` if none does."""
+    return decode(rfm_segment_codes(r, f, m, policy), _names(policy))
 
 
 def rfm_scores(
@@ -76,6 +96,6 @@ def rfm_scores(
     r = quantile_scores(days_since_last, buyer, bins, higher_is_better=False)
     f = quantile_scores(occasions, buyer, bins, higher_is_better=True)
     m = quantile_scores(revenue_minor, buyer, bins, higher_is_better=True)
-    segment = rfm_segments(r, f, m, policy)
-    segment[~buyer] = None
-    return RfmScores(r=r, f=f, m=m, segment=segment)
+    segment = rfm_segment_codes(r, f, m, policy)
+    segment[~buyer] = 0
+    return RfmScores(r=r, f=f, m=m, segment_code=segment, segment_names=_names(policy))

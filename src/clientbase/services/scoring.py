@@ -10,17 +10,17 @@ customer rows.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clientbase.analytics.engine import Engine
 from clientbase.analytics.scoring import score_inputs
-from clientbase.analytics.sources import read_store
+from clientbase.analytics.sources import normalise_inputs, store_queries
 from clientbase.config import Settings
 from clientbase.domain.policy import Policy, default_policy, parse_policy, policy_hash
 from clientbase.domain.vocabulary import Role
@@ -28,6 +28,7 @@ from clientbase.errors import NotFound, PermissionDenied
 from clientbase.security.actor import Actor
 from clientbase.services import audit
 from clientbase.services.database import connect
+from clientbase.storage.arrow_io import ArrowQuery, fetch_tables, store_dialect
 from clientbase.storage.orm import ScoreRun
 from clientbase.storage.scores import append_scores
 from clientbase.storage.unit_of_work import UnitOfWork
@@ -37,6 +38,7 @@ __all__ = [
     "ScoreRunSummary",
     "compute_scores",
     "load_policy",
+    "read_store",
     "require_scoring_role",
     "run_score",
 ]
@@ -74,6 +76,18 @@ def load_policy(path: Path | None) -> Policy:
     return parse_policy(text, source=str(path))
 
 
+def read_store(database_url: str, as_of: date) -> dict[str, pa.Table]:
+    """The store's activity up to and including ``as_of``, normalised, as Arrow tables.
+
+    A SQLite store is read by child processes (see :mod:`clientbase.storage.arrow_io`).
+    """
+    queries = store_queries(store_dialect(database_url), as_of)
+    fetched = fetch_tables(
+        database_url, {name: ArrowQuery(sql, split) for name, (sql, split) in queries.items()}
+    )
+    return normalise_inputs(fetched)
+
+
 def compute_scores(
     database_url: str,
     as_of: date,
@@ -91,9 +105,11 @@ def score_counts(scores: pa.Table) -> dict[str, dict[str, int]]:
     """Customers per rung, per category and per RFM segment."""
 
     def tally(name: str) -> dict[str, int]:
-        values = scores.column(name).to_pylist()
-        counted = Counter("none" if v is None else str(v) for v in values)
-        return dict(sorted(counted.items()))
+        counted = pc.value_counts(scores.column(name)).to_pylist()
+        pairs = (
+            ("none" if c["values"] is None else str(c["values"]), c["counts"]) for c in counted
+        )
+        return dict(sorted(pairs))
 
     return {
         "rung": tally("rung"),
@@ -145,10 +161,8 @@ def run_score(
             uow.session.flush()
             run_id = run.id
             uow.commit()
-        # ADBC's SQLite is a second copy of the SQLite library in this process: no sqlite3
-        # connection to the same file may stay open while it works (POSIX locks are per
-        # process, and closing one library's file would drop the other's locks).
-        engine.dispose()
+        # Bulk reads and writes of a SQLite store run in child processes (their ADBC
+        # driver is a second copy of SQLite), so this engine's connections may stay open.
         try:
             scores = compute_scores(settings.database_url, day, policy, p_alive=p_alive)
             written = append_scores(settings.database_url, run_id, scores)

@@ -1,30 +1,26 @@
 """Score runs in the store: the run rows (ORM) and the customers' scores (bulk, via Arrow).
 
-A run's customer rows are written in one bulk append through ADBC (``COPY`` on PostgreSQL,
-a prepared insert on SQLite) instead of an ORM object per row, inside the ADBC
-connection's own transaction. The run row itself goes through the caller's unit of work;
-only runs whose status is ``completed`` are read back. Nothing here commits the caller's
-session.
-
-SQLite caution: ADBC links its own copy of SQLite. While it has the store open, no
-connection of Python's ``sqlite3`` to the same file may be open in the same process
-(dispose SQLAlchemy engines first), or POSIX lock semantics can corrupt the WAL.
+A run's customer rows are written in one bulk append through ADBC
+(:func:`clientbase.storage.arrow_io.append_table`: ``COPY`` on PostgreSQL, a prepared
+insert in a child process on SQLite) instead of an ORM object per row, in a transaction of
+its own. The run row itself goes through the caller's unit of work; only runs whose status
+is ``completed`` are read back. Nothing here commits the caller's session.
 """
 
 from __future__ import annotations
 
-from contextlib import closing
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import BigInteger, Date, Engine, Float, Integer, SmallInteger, String, select
 from sqlalchemy import Boolean as SaBoolean
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from clientbase.errors import ConfigurationError, NotFound, StorageError
+from clientbase.errors import NotFound, StorageError
+from clientbase.storage.arrow_io import append_table, store_dialect
 from clientbase.storage.orm import CustomerScore, ScoreRun
 
 __all__ = [
@@ -64,32 +60,12 @@ SCORE_ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
-def _adbc(database_url: str) -> Any:
-    url = make_url(database_url)
-    backend = url.get_backend_name()
-    try:
-        if backend == "sqlite":
-            import adbc_driver_sqlite.dbapi as sqlite_dbapi
-
-            return sqlite_dbapi.connect(url.database)
-        if backend == "postgresql":
-            import adbc_driver_postgresql.dbapi as pg_dbapi  # type: ignore[import-untyped]
-
-            plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            return pg_dbapi.connect(plain)
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise ConfigurationError(
-            f"the ADBC driver for {backend} is not installed", hint="install clientbase[postgres]"
-        ) from exc
-    raise ConfigurationError(f"cannot bulk-write to a {backend!r} store")
-
-
 def _prepare(run_id: int, scores: pa.Table, sqlite: bool) -> pa.Table:
     n = scores.num_rows
     columns = []
     for name, kind in SCORE_ARROW_TYPES.items():
         if name == "run_id":
-            arr: Any = pa.array([run_id] * n, type=kind)
+            arr: Any = pa.array(np.full(n, run_id), type=kind)
         elif name in scores.column_names:
             arr = pc.cast(scores.column(name), kind)
         else:
@@ -104,22 +80,14 @@ def append_scores(database_url: str, run_id: int, scores: pa.Table) -> int:
     """Append every customer's score of run ``run_id`` in one bulk write; return the count.
 
     Columns of ``customer_scores`` missing from ``scores`` are written as nulls; extra
-    columns of ``scores`` are ignored.
+    columns of ``scores`` are ignored. All rows are written or none.
     """
-    sqlite = make_url(database_url).get_backend_name() == "sqlite"
+    sqlite = store_dialect(database_url) == "sqlite"
     data = _prepare(run_id, scores, sqlite)
     try:
-        with closing(_adbc(database_url)) as conn:
-            with closing(conn.cursor()) as cur:
-                if sqlite:
-                    cur.execute("PRAGMA busy_timeout = 30000")
-                cur.adbc_ingest("customer_scores", data, mode="append")
-            conn.commit()
-    except (ConfigurationError, StorageError):
-        raise
-    except Exception as exc:
+        return append_table(database_url, "customer_scores", data)
+    except StorageError as exc:
         raise StorageError(f"could not write the scores of run {run_id}: {exc}") from exc
-    return int(data.num_rows)
 
 
 def run_by_id(session: Session, run_id: int) -> ScoreRun:

@@ -7,9 +7,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from clientbase.analytics.sources import read_store
 from clientbase.domain.policy import default_policy
-from clientbase.services.scoring import compute_scores
+from clientbase.services.scoring import compute_scores, read_store
 from tests.integration.analytics.handbuilt import AS_OF, build
 
 
