@@ -75,7 +75,7 @@ def audited_denials(engine: Engine, actor: Actor, action: str, **detail: Any) ->
     try:
         yield
     except (PermissionDenied, NotFound) as exc:
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(engine, write=True) as uow:
             record(
                 uow.session,
                 actor,

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 from clientbase.security.actor import Actor
 from clientbase.storage.orm import AuditEntry
 from clientbase.storage.orm.base import utcnow
+from clientbase.storage.unit_of_work import UnitOfWork
 
-__all__ = ["GENESIS", "ChainCheck", "entry_hash", "record", "verify"]
+__all__ = ["GENESIS", "ChainCheck", "entry_hash", "record", "record_read", "verify"]
 
 #: ``prev_hash`` of the first entry.
 GENESIS = "0" * 64
@@ -87,6 +88,26 @@ def record(
     entry.prev_hash = prev or GENESIS
     entry.hash = entry_hash(entry.prev_hash, entry)
     session.flush()
+
+
+def record_read(
+    engine: Engine,
+    actor: Actor,
+    action: str,
+    *,
+    entity: str | None = None,
+    entity_id: str | int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Audit a read in a short write transaction of its own, after the read finished.
+
+    The read itself runs in a deferred (lock-free) transaction; only this insert takes the
+    write lock, so concurrent readers wait for each other only for the time of one insert.
+    The caller returns the data only once this entry is committed.
+    """
+    with UnitOfWork(engine, write=True) as uow:
+        record(uow.session, actor, action, entity=entity, entity_id=entity_id, detail=detail)
+        uow.commit()
 
 
 @dataclass(frozen=True, slots=True)

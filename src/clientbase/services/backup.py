@@ -21,7 +21,7 @@ def backup(
     engine = connect(settings)
     try:
         stats = backup_store(engine, destination, progress)
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(engine, write=True) as uow:
             record(
                 uow.session,
                 actor,
@@ -41,7 +41,7 @@ def restore(
     engine = connect(settings, require_current=False)
     try:
         stats = restore_store(engine, source, progress)
-        with UnitOfWork(engine) as uow:
+        with UnitOfWork(engine, write=True) as uow:
             record(
                 uow.session,
                 actor,

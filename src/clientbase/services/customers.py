@@ -23,7 +23,7 @@ from clientbase.services.access import (
     load_scope,
     visible_customer,
 )
-from clientbase.services.audit import record
+from clientbase.services.audit import record, record_read
 from clientbase.services.customer_fields import (
     PERSONAL_FIELDS,
     CustomerFields,
@@ -262,16 +262,17 @@ def list_customers(
         rows = session.execute(stmt.order_by(Customer.id).limit(limit + 1)).all()
         total = session.scalar(_filtered(select(func.count(Customer.id)), scope, flt, run_id)) or 0
         items = [_view(c, s, name, scope) for c, s, name in rows[:limit]]
-        lookup = _contact_lookup(flt)
-        if lookup and not scope.pseudonymise:
-            record(session, actor, "customer.lookup", detail={"by": lookup, "found": len(items)})
-            uow.commit()
-        return CustomerPage(
+        page = CustomerPage(
             items=items,
             total=int(total),
             next_after=items[-1].id if len(rows) > limit else None,
             pseudonymised=scope.pseudonymise,
         )
+    lookup = _contact_lookup(flt)
+    if lookup and not scope.pseudonymise:
+        detail = {"by": lookup, "found": len(items)}
+        record_read(engine, actor, "customer.lookup", detail=detail)
+    return page
 
 
 def _view(
@@ -390,15 +391,14 @@ def get_customer(engine: Engine, actor: Actor, customer_id: int) -> CustomerDeta
         scope = load_scope(uow.session, actor)
         customer = visible_customer(uow.session, scope, customer_id)
         detail = _detail(uow.session, customer, scope, timeline=True)
-        if not scope.pseudonymise:
-            record(uow.session, actor, "customer.read", entity="customer", entity_id=customer_id)
-            uow.commit()
-        return detail
+    if not scope.pseudonymise:
+        record_read(engine, actor, "customer.read", entity="customer", entity_id=customer_id)
+    return detail
 
 
 def create_customer(engine: Engine, actor: Actor, fields: CustomerFields) -> CustomerDetail:
     """Create a customer owned by the actor (the owner is never taken from the body)."""
-    with audited_denials(engine, actor, "customer.create"), UnitOfWork(engine) as uow:
+    with audited_denials(engine, actor, "customer.create"), UnitOfWork(engine, write=True) as uow:
         require(actor, Permission.CUSTOMERS_CREATE)
         scope = load_scope(uow.session, actor)
         values = fields.model_dump(exclude_none=True)
@@ -423,7 +423,7 @@ def update_customer(
 ) -> CustomerDetail:
     """Change the writable fields given in ``patch`` (``null`` clears a field)."""
     denials = audited_denials(engine, actor, "customer.update", customer_id=customer_id)
-    with denials, UnitOfWork(engine) as uow:
+    with denials, UnitOfWork(engine, write=True) as uow:
         require(actor, Permission.CUSTOMERS_UPDATE)
         scope = load_scope(uow.session, actor)
         customer = visible_customer(uow.session, scope, customer_id)

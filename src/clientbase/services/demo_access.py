@@ -51,7 +51,7 @@ def grant_demo_logins(engine: Engine, settings: Settings) -> list[DemoLogin]:
             "demo logins exist only in demo mode", hint="set CLIENTBASE_DEMO=true"
         )
     logins: list[DemoLogin] = []
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, write=True) as uow:
         users = uow.session.scalars(select(User).where(User.active).order_by(User.id))
         chosen: dict[str, User] = {}
         for user in users:

@@ -103,7 +103,7 @@ def list_events(
 def add_event(engine: Engine, actor: Actor, customer_id: int, fields: EventFields) -> EventView:
     """Record an event for a customer in scope, handled by the actor."""
     denials = audited_denials(engine, actor, "event.create", customer_id=customer_id)
-    with denials, UnitOfWork(engine) as uow:
+    with denials, UnitOfWork(engine, write=True) as uow:
         require(actor, Permission.EVENTS_CREATE)
         scope = load_scope(uow.session, actor)
         visible_customer(uow.session, scope, customer_id)

@@ -120,7 +120,7 @@ def export_customers(
         require(actor, Permission.CUSTOMERS_EXPORT)
         rows = _rows(engine, actor, flt, settings.export_max_rows)
     content = _csv(rows) if fmt is ExportFormat.CSV else _xlsx(rows)
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, write=True) as uow:
         filters = {k: v for k, v in asdict(flt).items() if v is not None and k != "q"}
         record(
             uow.session,

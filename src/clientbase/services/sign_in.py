@@ -92,7 +92,7 @@ def sign_in(
     username = username.strip()[:80]
     now = utcnow()
     since = now - timedelta(minutes=settings.login_window_minutes)
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, write=True) as uow:
         session = uow.session
         anonymous = Actor(user_id=None, username=f"login:{username}", role=Role.REPRESENTATIVE)
         if _recent_failures(session, username, since) >= settings.login_max_failures:
@@ -143,7 +143,7 @@ def actor_for_session(engine: Engine, token: str) -> Signed:
 
 def sign_out(engine: Engine, token: str) -> None:
     """End a session (nothing happens for an unknown one)."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, write=True) as uow:
         uow.session.execute(delete(WebSession).where(WebSession.token_hash == token_digest(token)))
         uow.commit()
 
@@ -179,7 +179,7 @@ def create_token(
     """
     if days is not None and days < 1:
         raise InvalidInput("a token lives at least one day")
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, write=True) as uow:
         session = uow.session
         user = session.scalars(select(User).where(User.username == username)).first()
         if user is None:

@@ -97,7 +97,7 @@ def add_user(
         raise InvalidInput("a user name is 1 to 80 characters without spaces")
     if locale not in LOCALES:
         raise InvalidInput(f"unknown language {locale!r}; choose one of {', '.join(LOCALES)}")
-    with audited_denials(engine, actor, "user.create"), UnitOfWork(engine) as uow:
+    with audited_denials(engine, actor, "user.create"), UnitOfWork(engine, write=True) as uow:
         require(actor, Permission.USERS_MANAGE)
         session = uow.session
         if session.scalars(select(User.id).where(User.username == username)).first():
@@ -129,7 +129,7 @@ def add_user(
 
 def disable_user(engine: Engine, actor: Actor, username: str) -> UserView:
     """Deactivate a user: their sessions are deleted and their API tokens revoked now."""
-    with audited_denials(engine, actor, "user.disable"), UnitOfWork(engine) as uow:
+    with audited_denials(engine, actor, "user.disable"), UnitOfWork(engine, write=True) as uow:
         require(actor, Permission.USERS_MANAGE)
         session = uow.session
         user = _by_username(session, username)
@@ -191,7 +191,7 @@ def set_locale(engine: Engine, actor: Actor, locale: str) -> None:
         raise InvalidInput(f"unknown language {locale!r}; choose one of {', '.join(LOCALES)}")
     if actor.user_id is None:
         return
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, write=True) as uow:
         user = uow.session.get(User, actor.user_id)
         if user is None:
             raise NotFound(f"no user {actor.user_id}")

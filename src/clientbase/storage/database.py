@@ -1,7 +1,8 @@
 """Opening the store: engines with the right pragmas, and the schema's version check.
 
 SQLite (the embedded default) is opened with WAL journalling, foreign keys on and a busy
-timeout, so that a dashboard can read while an import writes. PostgreSQL is opened by URL
+timeout, so that a dashboard can read while an import writes; transactions that will write
+start with ``BEGIN IMMEDIATE`` (see :data:`WRITES`). PostgreSQL is opened by URL
 (``postgresql+psycopg://…``; a plain ``postgresql://`` URL is given the psycopg driver).
 """
 
@@ -17,7 +18,16 @@ from sqlalchemy.pool import NullPool
 
 from clientbase.errors import ConfigurationError, StorageError
 
-__all__ = ["is_sqlite", "normalise_url", "open_engine", "redact", "sqlite_path"]
+__all__ = ["WRITES", "is_sqlite", "normalise_url", "open_engine", "redact", "sqlite_path"]
+
+#: Execution option of a connection whose transaction will write. On SQLite it begins with
+#: ``BEGIN IMMEDIATE`` (the write lock is taken, or waited for within the busy timeout, at
+#: the start); other transactions begin with a plain deferred ``BEGIN`` so readers never
+#: wait. Without it, a transaction that read first and writes later fails at once with
+#: "database is locked" when another connection committed a write in between: SQLite
+#: cannot upgrade a read snapshot that is no longer the newest, and busy_timeout does not
+#: apply. PostgreSQL ignores the option.
+WRITES = "clientbase_writes"
 
 
 def normalise_url(url: str) -> URL:
@@ -109,4 +119,5 @@ def _install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        writes = connection.get_execution_options().get(WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")

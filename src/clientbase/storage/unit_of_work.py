@@ -7,6 +7,11 @@ Repositories receive the session and never commit; a service does::
         uow.commit()
 
 Leaving the block without ``commit()`` (or through an exception) rolls everything back.
+
+A unit of work that will write says so: ``UnitOfWork(engine, write=True)``. On SQLite its
+transaction then starts with ``BEGIN IMMEDIATE``, taking (or waiting for) the write lock
+before the first read, so it cannot fail half-way with "database is locked" when another
+connection wrote meanwhile. Read-only units of work keep a deferred ``BEGIN`` and never wait.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from clientbase.storage.database import WRITES
+
 __all__ = ["UnitOfWork"]
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine) -> None:
-        self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    def __init__(self, engine: Engine, *, write: bool = False) -> None:
+        bind = engine.execution_options(**{WRITES: True}) if write else engine
+        self._factory = sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
         self._session: Session | None = None
 
     @property
