@@ -28,6 +28,7 @@ __all__ = [
     "as_horizon",
     "compress_rows",
     "data_fingerprint",
+    "distinct_rows",
     "maximise_log_likelihood",
     "require_variety",
     "squeeze",
@@ -154,6 +155,41 @@ def compress_rows(
         rest = rest // values.size
     rows.reverse()
     return rows, np.asarray(summed, dtype=np.float64)
+
+
+def distinct_rows(columns: Sequence[FloatArray]) -> tuple[list[FloatArray], NDArray[np.intp]]:
+    """The distinct rows of ``columns`` and, for every row, the index of its distinct row.
+
+    Predictions that depend on a few columns only (the BG/NBD expectation on ``(x, T)``)
+    are computed once per distinct row and expanded with the index. Same exact integer
+    coding as :func:`compress_rows`; linear time when the key space is small.
+    """
+    n = columns[0].size
+    key = np.zeros(n, dtype=np.int64)
+    uniques: list[FloatArray] = []
+    span = 1
+    for column in columns:
+        values, codes = _code_column(column)
+        if span * values.size >= 2**62:  # pragma: no cover - needs > 2**20 values per column
+            raise ModelError("Too many distinct rows to group.")
+        uniques.append(values)
+        key = key * values.size + codes
+        span *= values.size
+    if span <= max(4 * n, 1 << 22):
+        seen = np.zeros(span, dtype=bool)
+        seen[key] = True
+        present = np.flatnonzero(seen)
+        rank = np.cumsum(seen) - 1
+        inverse = rank[key]
+    else:
+        present, inverse = np.unique(key, return_inverse=True)
+    rows: list[FloatArray] = []
+    rest = present
+    for values in reversed(uniques):
+        rows.append(values[rest % values.size])
+        rest = rest // values.size
+    rows.reverse()
+    return rows, np.asarray(inverse, dtype=np.intp).reshape(-1)
 
 
 def _code_column(column: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:

@@ -28,6 +28,7 @@ from clientbase.models.clv._base import (
     as_horizon,
     compress_rows,
     data_fingerprint,
+    distinct_rows,
     maximise_log_likelihood,
     require_variety,
     validate_rfm,
@@ -127,12 +128,21 @@ class BetaGeoModel(LifetimeModel):
 
         Evaluated as P(alive) × eq. (9) at the posterior parameters, with the Gaussian
         hypergeometric function Euler-transformed so that it stays bounded for large ``x``.
+        Eq. (9) at the posterior depends on ``(t, x, T)`` only, so it is evaluated once per
+        distinct triple (a customer base repeats them a lot) and expanded.
         """
         r, alpha, a, b = self._param_values()
         x, t_x, t_cal = validate_rfm(frequency, recency, T)
         horizon = as_horizon(t)
         alive = _log_odds_alive_inverse(x, t_x, t_cal, r, alpha, a, b)
-        return alive * _new_customer_mean(horizon, r + x, alpha + t_cal, a, b + x)
+        if horizon.size == 1:
+            (ux, uT), inverse = distinct_rows([x, t_cal])
+            mean = _new_customer_mean(horizon, r + ux, alpha + uT, a, b + ux)
+        else:
+            horizon, x_b, t_b = np.broadcast_arrays(horizon, x, t_cal)
+            (uh, ux, uT), inverse = distinct_rows([horizon, x_b, t_b])
+            mean = _new_customer_mean(uh, r + ux, alpha + uT, a, b + ux)
+        return np.asarray(alive * mean[inverse], dtype=np.float64)
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
         """E[X(t)] for a customer just acquired (FHL 2005, eq. 9)."""
