@@ -47,8 +47,10 @@ def demo(
     ) as bar:
         task = bar.add_task("building the demo business", total=customers, rows=0)
 
-        def tick(table: str, rows: int, done: int, total: int) -> None:
-            bar.update(task, completed=done, rows=rows, description=f"writing {table}")
+        def tick(stage: str, rows: int, done: int, total: int) -> None:
+            # a table name while rows are generated and written, else a finishing stage
+            text = stage if " " in stage else f"building {stage}"
+            bar.update(task, completed=done, rows=rows, description=text)
 
         result = build_demo(
             settings, customers=customers, seed=seed, replace=replace, progress=tick
@@ -137,4 +139,5 @@ def _summary(r: DemoResult) -> None:
             _money(int(str(c["uplift_per_treated_minor"]))),
         )
     console.print(t)
-    console.print(f"Built in {r.seconds:.1f} s.")
+    how = "renamed into place" if r.published == "rename" else "copied in one transaction"
+    console.print(f"Built in {r.seconds:.1f} s ({how}).")

@@ -45,7 +45,10 @@ FIELDS = (
 
 @dataclass(slots=True)
 class EventBlock:
-    """Event columns; -1 (or 0 for ids) means NULL. ``order`` is a block order index."""
+    """Event columns sorted by customer and time; -1 (or 0 for ids) means NULL.
+
+    ``order`` is an index into the block's orders.
+    """
 
     cols: dict[str, IntArray] = field(default_factory=dict)
     ts: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -174,7 +177,12 @@ def make_events(
         - cols["day"] * 86_400
         + rng.integers(8 * 3600, 20 * 3600, len(cols["day"]))
     )
-    return EventBlock(cols=cols, ts=ts, net_whole=net)
+    # Timeline order (by customer, then time), as the orders: ids follow each customer's
+    # history and the (customer, time) index is appended to, not reshuffled, when loaded.
+    since = ts - (plan.AS_OF_EPOCH - 2 * plan.HISTORY_DAYS * 86_400)
+    assert len(ts) == 0 or (since.min() >= 0 and since.max() < 1 << 32)
+    order = np.argsort((cols["customer"] << 32) + since, kind="stable")
+    return EventBlock(cols={f: v[order] for f, v in cols.items()}, ts=ts[order], net_whole=net)
 
 
 def _friction(

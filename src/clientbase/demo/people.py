@@ -26,7 +26,7 @@ def _ascii(text: str) -> str:
 
 
 def _pick(values: list[str], index: NDArray[np.int64]) -> pl.Series:
-    return pl.Series(np.array(values, dtype=object)[index], dtype=pl.String)
+    return pl.Series(values, dtype=pl.String).gather(index)
 
 
 def people_columns(pop: Population, rng: np.random.Generator) -> dict[str, pl.Series]:
@@ -41,9 +41,9 @@ def people_columns(pop: Population, rng: np.random.Generator) -> dict[str, pl.Se
     street_all: list[str] = []
     street_idx = np.zeros(n, dtype=np.int64)
     cities: list[tuple[str, str, str, bool]] = []
-    domain = np.array([c.domain for c in COUNTRIES], dtype=object)[pop.country]
-    prefix = np.array([c.phone_prefix for c in COUNTRIES], dtype=object)[pop.country]
-    suffix = np.array([c.company_suffix for c in COUNTRIES], dtype=object)[pop.country]
+    domain = _pick([c.domain for c in COUNTRIES], pop.country)
+    prefix = _pick([c.phone_prefix for c in COUNTRIES], pop.country)
+    suffix = _pick([c.company_suffix for c in COUNTRIES], pop.country)
     for ci, c in enumerate(COUNTRIES):
         m = pop.country == ci
         k = int(m.sum())
@@ -81,9 +81,9 @@ def people_columns(pop: Population, rng: np.random.Generator) -> dict[str, pl.Se
             "id": id_s,
             "company": company,
             "industry": industry,
-            "domain": pl.Series(domain, dtype=pl.String),
-            "prefix": pl.Series(prefix, dtype=pl.String),
-            "suffix": pl.Series(suffix, dtype=pl.String),
+            "domain": domain,
+            "prefix": prefix,
+            "suffix": suffix,
             "street": _pick(street_all, street_idx),
             "num": pl.Series(rng.integers(1, 120, n)).cast(pl.String),
             "tel": pl.Series(rng.integers(0, 1000, n)).cast(pl.String).str.zfill(3),

@@ -1,11 +1,14 @@
-"""Bulk writing of generated tables (the demo business) straight through the DBAPI.
+"""Bulk writing of the demo business into a live store, inside the caller's transaction.
 
-The ORM is far too slow for ten million rows, so frames are written with the driver:
-SQLite through ``executemany`` (timestamps bound as epoch seconds and formatted by SQLite in
-the ORM's own format), PostgreSQL through ``COPY … FROM STDIN`` (CSV). Nothing here commits:
-the caller owns the transaction. On SQLite, :func:`bulk_load_session` turns off foreign-key
-enforcement and durability for the load (restored afterwards) and drops the secondary
-indexes, :func:`finish_load` rebuilds them and verifies every foreign key.
+* PostgreSQL: frames go through ``COPY … FROM STDIN`` (CSV), :func:`write_frame`.
+* SQLite: the business is first built as a file of its own (``storage.demo_sqlite``); when
+  that file cannot simply be renamed over the store (somebody has the store open, or it
+  holds data that is being replaced), :func:`copy_store` copies it in with one
+  ``INSERT … SELECT`` per table from the attached file. That is the transactional path:
+  readers keep seeing the old store until the commit, a crash leaves the store as it was,
+  and it costs what a WAL costs (every page written twice).
+
+Nothing here commits: the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -13,18 +16,28 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Index, inspect, text
+from sqlalchemy import Connection, text
 
 from clientbase.errors import StorageError
 from clientbase.storage.orm import Base
 
-__all__ = ["bulk_load_session", "empty_store", "finish_load", "has_data", "write_frame"]
+__all__ = [
+    "attached",
+    "bulk_load_session",
+    "copy_store",
+    "empty_store",
+    "has_data",
+    "reset_sequences",
+    "write_frame",
+]
 
 CHUNK = 200_000
 _DATA_TABLES = ("customers", "users", "orders", "events", "products", "campaigns", "partners")
+_SOURCE = "demo_build"
 
 
 def _raw(conn: Connection) -> Any:
@@ -48,100 +61,83 @@ def empty_store(conn: Connection) -> None:
         conn.execute(table.delete())
 
 
-def _secondary_indexes() -> list[Index]:
-    return [ix for t in Base.metadata.sorted_tables for ix in t.indexes]
-
-
 @contextmanager
 def bulk_load_session(conn: Connection) -> Iterator[None]:
-    """Connection settings for a fast load; call outside a transaction (SQLite pragmas)."""
+    """SQLite: no per-row foreign-key checks and a large cache for a bulk copy.
+
+    Call outside a transaction (SQLite ignores these pragmas inside one); the copy checks
+    every reference once with ``PRAGMA foreign_key_check`` before it may be committed.
+    """
     if conn.dialect.name != "sqlite":
         yield
         return
     raw = _raw(conn)
     raw.execute("PRAGMA foreign_keys=OFF")
-    raw.execute("PRAGMA synchronous=OFF")
-    raw.execute("PRAGMA cache_size=-500000")
-    raw.execute("PRAGMA temp_store=MEMORY")
+    raw.execute("PRAGMA cache_size=-262144")
     try:
         yield
     finally:
-        if not raw.in_transaction:  # after a commit: fold the WAL into the file
-            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            raw.execute("PRAGMA synchronous=NORMAL")
+        if not raw.in_transaction:
             raw.execute("PRAGMA foreign_keys=ON")
             raw.execute("PRAGMA cache_size=-2000")
 
 
-def drop_indexes(conn: Connection) -> None:
-    """Drop secondary (non-unique) indexes before a SQLite load; :func:`finish_load` rebuilds."""
-    if conn.dialect.name != "sqlite":
-        return
-    existing = {
-        ix["name"] for t in Base.metadata.sorted_tables for ix in inspect(conn).get_indexes(t.name)
-    }
-    for ix in _secondary_indexes():
-        if ix.name in existing:
-            ix.drop(conn)
+@contextmanager
+def attached(conn: Connection, path: Path) -> Iterator[None]:
+    """Attach the SQLite file at ``path`` as ``demo_build`` (call outside a transaction)."""
+    raw = _raw(conn)  # the driver connection: SQLAlchemy would open a transaction first
+    raw.execute(f"ATTACH DATABASE ? AS {_SOURCE}", (str(path),))
+    try:
+        yield
+    finally:
+        if conn.in_transaction():
+            conn.rollback()
+        raw.execute(f"DETACH DATABASE {_SOURCE}")
 
 
-def finish_load(conn: Connection) -> None:
-    """Rebuild the indexes and check every foreign key (SQLite), in the transaction.
+def copy_store(conn: Connection) -> int:
+    """Copy every row of the attached build into this (empty) SQLite store; return the count.
+
+    Runs in the caller's transaction: the secondary indexes are dropped, the tables filled
+    parents first, the indexes recreated from their own SQL and every foreign key checked.
 
     Raises
     ------
     StorageError
-        A row references a missing parent.
+        A copied row references a missing parent.
     """
-    if conn.dialect.name != "sqlite":
-        return
-    for ix in _secondary_indexes():
-        ix.create(conn, checkfirst=True)
-    bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    indexes = conn.exec_driver_sql(
+        "SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    ).all()
+    for name, _sql in indexes:
+        conn.exec_driver_sql(f'DROP INDEX main."{name}"')
+    copied = 0
+    for table in Base.metadata.sorted_tables:
+        cols = [r[1] for r in conn.exec_driver_sql(f'PRAGMA {_SOURCE}.table_info("{table.name}")')]
+        if not cols:
+            continue
+        names = ", ".join(f'"{c}"' for c in cols)
+        result = conn.exec_driver_sql(
+            f'INSERT INTO main."{table.name}" ({names}) '
+            f'SELECT {names} FROM {_SOURCE}."{table.name}"'
+        )
+        copied += max(result.rowcount, 0)
+    for _name, sql in indexes:
+        conn.exec_driver_sql(sql)
+    bad = conn.exec_driver_sql("PRAGMA main.foreign_key_check").all()
     if bad:
-        raise StorageError(f"the bulk load left {len(bad)} broken references, e.g. {bad[0]}")
-    conn.exec_driver_sql("ANALYZE")
+        raise StorageError(f"the demo copy left {len(bad)} broken references, e.g. {bad[0]}")
+    conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+    conn.exec_driver_sql("ANALYZE main")
+    return copied
 
 
 def write_frame(conn: Connection, table: str, frame: pl.DataFrame) -> int:
-    """Insert every row of ``frame`` (columns named as the table's) into ``table``."""
+    """Insert every row of ``frame`` (columns named as the table's) into a PostgreSQL table."""
+    if conn.dialect.name != "postgresql":
+        raise StorageError(f"write_frame writes to PostgreSQL, not {conn.dialect.name}")
     if frame.height == 0:
         return 0
-    if conn.dialect.name == "postgresql":
-        _copy_postgres(conn, table, frame)
-    else:
-        _insert_sqlite(conn, table, frame)
-    return frame.height
-
-
-def _insert_sqlite(conn: Connection, table: str, frame: pl.DataFrame) -> None:
-    exprs, columns = [], []
-    for i, (name, dtype) in enumerate(frame.schema.items(), start=1):
-        if dtype == pl.Datetime("us"):
-            exprs.append(f"datetime(?{i}, 'unixepoch') || '.000000'")
-            columns.append(pl.col(name).dt.epoch("s"))
-        elif dtype == pl.Date:
-            exprs.append(f"?{i}")
-            columns.append(pl.col(name).cast(pl.String))
-        elif dtype == pl.Boolean:
-            exprs.append(f"?{i}")
-            columns.append(pl.col(name).cast(pl.Int8))
-        else:
-            exprs.append(f"?{i}")
-            columns.append(pl.col(name))
-    names = ", ".join(f'"{c}"' for c in frame.columns)
-    sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join(exprs)})'
-    ready = frame.select(columns)
-    cursor = _raw(conn).cursor()
-    try:
-        for start in range(0, ready.height, CHUNK):
-            part = ready.slice(start, CHUNK)
-            cursor.executemany(sql, zip(*(part[c].to_list() for c in part.columns), strict=True))
-    finally:
-        cursor.close()
-
-
-def _copy_postgres(conn: Connection, table: str, frame: pl.DataFrame) -> None:
     names = ", ".join(f'"{c}"' for c in frame.columns)
     cursor = _raw(conn).cursor()
     try:
@@ -157,6 +153,7 @@ def _copy_postgres(conn: Connection, table: str, frame: pl.DataFrame) -> None:
                 copy.write(buf.getvalue())
     finally:
         cursor.close()
+    return frame.height
 
 
 def reset_sequences(conn: Connection) -> None:
