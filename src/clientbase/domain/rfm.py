@@ -39,23 +39,43 @@ class RfmScores:
         return decode(self.segment_code, self.segment_names)
 
 
+def _strictly_less(pool: Array) -> Array:
+    """For each value, how many values of ``pool`` are strictly smaller."""
+    n = pool.size
+    if pool.dtype.kind in "iu":
+        low = pool.min()
+        shifted = (pool - low).astype(np.int64)
+        if int(shifted.max()) <= 4 * n + 1024:  # small range: count, no sort
+            counts = np.bincount(shifted)
+            below: Array = (np.cumsum(counts) - counts)[shifted]
+            return below
+    order = np.argsort(pool, kind="stable")
+    ordered = pool[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    run_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    out = np.empty(n, dtype=np.int64)
+    out[order] = run_start
+    return out
+
+
 def quantile_scores(values: Array, mask: Array, bins: int, *, higher_is_better: bool) -> Array:
     """Score ``values[mask]`` from 1 to ``bins`` by the share of strictly worse values.
 
     Elements outside ``mask`` score 0.
     """
-    vals = np.asarray(values, dtype=np.float64)
+    vals = np.asarray(values)
+    if vals.dtype.kind not in "iuf":
+        vals = vals.astype(np.float64)
     sel = np.asarray(mask, dtype=bool)
     out = np.zeros(vals.shape, dtype=np.int8)
     pool = vals[sel]
     n = pool.size
     if n == 0:
         return out
-    ordered = np.sort(pool)
-    if higher_is_better:
-        worse = np.searchsorted(ordered, pool, side="left")
-    else:
-        worse = n - np.searchsorted(ordered, pool, side="right")
+    if vals.dtype.kind == "u":
+        pool = pool.astype(np.int64)
+    worse = _strictly_less(pool if higher_is_better else -pool)
     out[sel] = (1 + (bins * worse) // n).astype(np.int8)
     return out
 

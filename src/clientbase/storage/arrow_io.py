@@ -94,7 +94,7 @@ def _run_children(path: str, jobs_per_child: list[list[dict[str, Any]]], scratch
 
 def _id_ranges(path: str, table: str, parts: int) -> list[tuple[int, int]]:
     # Python's own sqlite3 (the library SQLAlchemy uses) may open the store here.
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
         low, high = conn.execute(f'SELECT min(id), max(id) FROM "{table}"').fetchone()
     finally:
