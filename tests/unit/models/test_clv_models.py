@@ -382,3 +382,21 @@ def test_compression_is_exact_on_float_and_whole_number_columns() -> None:
     expected = {key: value for key, value in expected.items() if value > 0}
     got = dict(zip(zip(ux, ut, uT, strict=True), uw, strict=True))
     assert got == expected
+
+
+def test_bgnbd_expectation_grouped_by_distinct_rows_equals_row_by_row() -> None:
+    from clientbase.models.clv.beta_geo import _log_odds_alive_inverse, _new_customer_mean
+
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 6, 500).astype(float)
+    T = rng.integers(10, 14, 500).astype(float)
+    t_x = np.where(x > 0, np.floor(T * rng.uniform(0, 1, 500)), 0.0)
+    params = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    model = BetaGeoModel()
+    model._set_fitted(params, 0.0, np.eye(4), "", 1, 1)
+    r, alpha, a, b = params.values()
+    alive = _log_odds_alive_inverse(x, t_x, T, r, alpha, a, b)
+    for horizon in (np.array([39.0]), rng.choice([13.0, 26.0, 52.0], 500)):
+        by_row = alive * _new_customer_mean(horizon, r + x, alpha + T, a, b + x)
+        grouped = model.expected_purchases(horizon, x, t_x, T)
+        np.testing.assert_array_equal(grouped, by_row)
