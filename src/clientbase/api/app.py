@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 import clientbase
 from clientbase.api.errors import ErrorResponse, install_error_handling
-from clientbase.api.routes import analytics, customers, events, users
+from clientbase.api.routes import analytics, customers, events, imports, users
 from clientbase.config import Settings
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -30,7 +30,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     install_error_handling(app)
     errors = {code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422)}
     api = APIRouter(prefix=API_PREFIX, responses=errors)  # type: ignore[arg-type]
-    for module in (customers, events, users, analytics):
+    for module in (customers, events, users, analytics, imports):
         api.include_router(module.router)
     app.include_router(api)
     return app

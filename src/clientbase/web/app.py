@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from clientbase.web import admin_pages, analysis_pages
+from clientbase.web import admin_pages, analysis_pages, import_pages
 from clientbase.web.pages import router
 
 __all__ = ["install"]
@@ -20,3 +20,4 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(analysis_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(import_pages.router)

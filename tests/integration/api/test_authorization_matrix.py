@@ -22,6 +22,32 @@ from tests.integration.api.conftest import ROLES, World
 
 Rule = Callable[[str, str], bool]  # (role, ownership) -> allowed
 
+#: A valid customers file of one row, for the import endpoints.
+CUSTOMERS_CSV = b"external_id,name,email\nX-1,New Customer,new@example.test\n"
+
+
+class Multipart(dict[str, Any]):
+    """A multipart form body (fields) with the file ``file``, instead of JSON."""
+
+
+def _send(world: World, method: str, url: str, body: Any, headers: dict[str, str]) -> Any:
+    if isinstance(body, Multipart):
+        files = {"file": ("customers.csv", CUSTOMERS_CSV, "text/csv")}
+        return world.client.request(method, url, headers=headers, data=body, files=files)
+    return world.client.request(method, url, headers=headers, json=body)
+
+
+def _upload_of(world: World, role: str) -> str:
+    """An upload staged by ``role`` (only admins and managers can stage one; for the other
+    roles a well-formed id that does not exist, since they are refused before the lookup)."""
+    if role not in {"admin", "manager"}:
+        return "0" * 32
+    response = _send(
+        world, "POST", "/api/v1/imports", Multipart(kind="customers"), world.headers(role)
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["upload_id"])
+
 
 def anyone(role: str, own: str) -> bool:
     return True
@@ -70,6 +96,12 @@ POLICY: dict[tuple[str, str], tuple[Rule, dict[str, Any] | None]] = {
     ("GET", "/api/v1/overview"): (anyone, None),
     ("GET", "/api/v1/funnel"): (anyone, None),
     ("GET", "/api/v1/profitability"): (anyone, None),
+    ("POST", "/api/v1/imports"): (roles("admin", "manager"), Multipart(kind="customers")),
+    # Only the user who uploaded a file may commit it.
+    ("POST", "/api/v1/imports/{upload_id}/commit"): (
+        lambda role, own: role in {"admin", "manager"} and own == "own",
+        None,
+    ),
 }
 
 
@@ -110,8 +142,16 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 def _url(world: World, path: str, role: str, own: str) -> str:
     owner = role if own == "own" else "outsider"
+    upload_id = ""
+    if "{upload_id}" in path:
+        upload_id = _upload_of(
+            world, role if own == "own" else "manager" if role == "admin" else "admin"
+        )
     return path.format(
-        customer_id=world.customers[owner], user_id=world.users[owner], run_id=world.run_id
+        customer_id=world.customers[owner],
+        user_id=world.users[owner],
+        run_id=world.run_id,
+        upload_id=upload_id,
     )
 
 
@@ -121,7 +161,7 @@ def test_matrix(world: World, method: str, path: str, role: str, own: str) -> No
     expected = rule(role, own)
     url = _url(world, path, role, own)
     before = snapshot(world.engine)
-    response = world.client.request(method, url, headers=world.headers(role), json=body)
+    response = _send(world, method, url, body, world.headers(role))
     if expected:
         assert response.status_code < 300, response.text
     else:
@@ -136,7 +176,7 @@ def test_matrix(world: World, method: str, path: str, role: str, own: str) -> No
 def test_without_a_token_every_operation_is_refused(world: World, method: str, path: str) -> None:
     before = snapshot(world.engine)
     url = _url(world, path, "admin", "other")
-    response = world.client.request(method, url, json=POLICY[(method, path)][1])
+    response = _send(world, method, url, POLICY[(method, path)][1], {})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "authentication"
     assert snapshot(world.engine) == before

@@ -194,3 +194,35 @@ def test_language_switch_is_remembered(server: str, browser_context: object) -> 
     page.get_by_role("button", name="Zmień").click()
     page.wait_for_selector("text=Overview")
     again.close()
+
+
+def test_an_import_with_an_error_is_reported_fixed_and_committed(
+    server: str, browser_context: object
+) -> None:
+    bad = b"external_id,name,email\nB-1,Browser One,one@example.test\nB-2,Browser Two,broken\n"
+    good = bad.replace(b"broken", b"two@example.test")
+    context = browser_context.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page: Page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _sign_in(page, server, "manager")
+    page.get_by_role("link", name="Import").click()
+    page.get_by_label("What the file holds").select_option("customers")
+    files = {"name": "browser.csv", "mimeType": "text/csv"}
+    page.get_by_label("File", exact=True).set_input_files({**files, "buffer": bad})
+    page.get_by_role("button", name="Check the file").click()
+    report = page.locator("#import-errors tbody tr")
+    report.first.wait_for()
+    assert report.count() == 1
+    cells = report.first.locator("td").all_inner_texts()
+    assert cells[:4] == ["browser.csv", "3", "email", "broken"]
+    page.screenshot(path=ARTIFACTS / "manager-import-report.png", full_page=True)
+    page.get_by_label("File", exact=True).set_input_files({**files, "buffer": good})
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("button", name="Commit the import").click()
+    summary = page.locator("#import-summary")
+    summary.wait_for()
+    assert summary.locator("[data-count=imported]").inner_text() == "2"
+    page.screenshot(path=ARTIFACTS / "manager-import-done.png", full_page=True)
+    assert errors == []
+    context.close()

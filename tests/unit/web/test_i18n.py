@@ -11,6 +11,7 @@ from clientbase.domain.vocabulary import AcquisitionChannel, EventKind, Role
 from clientbase.web.analysis_pages import LISTS
 from clientbase.web.charts import COST_LINE_NAMES, RUNG_NAMES
 from clientbase.web.i18n import _messages, language
+from clientbase.web.import_pages import KIND_NAMES
 
 WEB = Path(__file__).resolve().parents[3] / "src" / "clientbase" / "web"
 _CALL = re.compile(r"""_\((?:"([^"]+)"|'([^']+)')\)""")
@@ -18,7 +19,12 @@ _CALL = re.compile(r"""_\((?:"([^"]+)"|'([^']+)')\)""")
 
 def _source_strings() -> set[str]:
     found: set[str] = set()
-    for path in [*WEB.glob("templates/*.html"), WEB / "charts.py", WEB / "admin_pages.py"]:
+    for path in [
+        *WEB.glob("templates/*.html"),
+        WEB / "charts.py",
+        WEB / "admin_pages.py",
+        WEB / "import_pages.py",
+    ]:
         found |= {a or b for a, b in _CALL.findall(path.read_text(encoding="utf-8"))}
     found |= set(RUNG_NAMES.values()) | set(COST_LINE_NAMES.values())
     found |= {text for _, title, note in LISTS.values() for text in (title, note)}
@@ -26,6 +32,7 @@ def _source_strings() -> set[str]:
     found |= {c.value.replace("_", " ").capitalize() for c in AcquisitionChannel}
     found |= {k.value.replace("_", " ").capitalize() for k in EventKind} | {"Order"}
     found |= {r.value.title() for r in Role}
+    found |= set(KIND_NAMES.values())
     return found
 
 

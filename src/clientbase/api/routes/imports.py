@@ -1,0 +1,51 @@
+"""``/imports``: upload a file and get its row-level report, then commit it (all or nothing)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile, status
+
+from clientbase.api.deps import ActorDep, EngineDep, SettingsDep
+from clientbase.services.import_uploads import (
+    IMPORT_KINDS,
+    ImportOutcome,
+    commit_import,
+    upload_import,
+)
+
+router = APIRouter(prefix="/imports", tags=["imports"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Upload and check an import")
+def imports_upload(
+    engine: EngineDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    kind: Annotated[str, Form(max_length=20, description=f"One of {', '.join(IMPORT_KINDS)}.")],
+    file: Annotated[UploadFile, File(description="CSV, XLSX or Parquet.")],
+    mapping: Annotated[UploadFile | None, File(description="A TOML column mapping.")] = None,
+) -> ImportOutcome:
+    """Stage the file and validate every row; nothing is written to the store yet.
+
+    Commit with ``POST /imports/{upload_id}/commit`` (admins and managers only).
+    """
+    return upload_import(
+        engine,
+        settings,
+        actor,
+        kind,
+        file.filename or "upload.csv",
+        file.file,
+        mapping=mapping.file if mapping is not None else None,
+    )
+
+
+@router.post("/{upload_id}/commit", summary="Commit a checked import")
+def imports_commit(
+    engine: EngineDep, settings: SettingsDep, actor: ActorDep, upload_id: str
+) -> ImportOutcome:
+    """Import the staged file, all or nothing. ``committed`` is false when rows were
+    rejected (e.g. unknown references in the store): the report lists them, nothing changed.
+    """
+    return commit_import(engine, settings, actor, upload_id)

@@ -1,0 +1,101 @@
+"""Imports through the API and the dashboard: upload -> row-level report -> commit."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from clientbase.storage.orm import AuditEntry, Customer
+from clientbase.storage.unit_of_work import UnitOfWork
+from tests.integration.api.conftest import World
+
+BAD = (
+    b"external_id,name,email,birth_year\n"
+    b"C-1,Anna Kiss,anna@example.test,1980\n"
+    b"C-2,Bela Nagy,not-an-email,1975\n"
+    b"C-3,Cecil Toth,cecil@example.test,1700\n"
+)
+GOOD = BAD.replace(b"not-an-email", b"bela@example.test").replace(b"1700", b"1970")
+
+
+def _customers(world: World) -> int:
+    with UnitOfWork(world.engine) as uow:
+        return int(uow.session.scalar(select(func.count(Customer.id))) or 0)
+
+
+def _upload(world: World, role: str, data: bytes, name: str = "people.csv") -> dict[str, object]:
+    response = world.client.post(
+        "/api/v1/imports",
+        headers=world.headers(role),
+        data={"kind": "customers"},
+        files={"file": (name, data, "text/csv")},
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_upload_reports_row_level_errors_and_writes_nothing(world: World) -> None:
+    before = _customers(world)
+    report = _upload(world, "manager", BAD)
+    assert report["committed"] is False
+    assert (report["rows"], report["rejected"]) == (3, 2)
+    errors = report["errors"]
+    assert isinstance(errors, list)
+    where = {(e["file"], e["row"], e["column"], e["value"]) for e in errors}
+    assert ("people.csv", 3, "email", "not-an-email") in where
+    assert ("people.csv", 4, "birth_year", "1700") in where
+    assert all(e["reason"] for e in errors)
+    assert _customers(world) == before
+
+
+def test_a_clean_upload_is_committed_once(world: World) -> None:
+    before = _customers(world)
+    report = _upload(world, "admin", GOOD)
+    assert report["rejected"] == 0 and report["committed"] is False
+    assert _customers(world) == before
+    url = f"/api/v1/imports/{report['upload_id']}/commit"
+    done = world.client.post(url, headers=world.headers("admin"))
+    assert done.status_code == 200, done.text
+    assert done.json()["committed"] is True
+    assert (done.json()["imported"], done.json()["rejected"]) == (3, 0)
+    assert _customers(world) == before + 3
+    with UnitOfWork(world.engine) as uow:
+        actions = list(uow.session.scalars(select(AuditEntry.action)))
+    assert "import" in actions
+    again = world.client.post(url, headers=world.headers("admin"))
+    assert again.status_code == 404
+
+
+def test_a_rejected_commit_reports_store_references_and_writes_nothing(world: World) -> None:
+    data = b"external_id,name,referred_by\nR-1,Referred,NOBODY-KNOWN\n"
+    report = _upload(world, "admin", data)
+    assert report["rejected"] == 0
+    before = _customers(world)
+    done = world.client.post(
+        f"/api/v1/imports/{report['upload_id']}/commit", headers=world.headers("admin")
+    )
+    assert done.status_code == 200
+    body = done.json()
+    assert body["committed"] is False and body["rejected"] == 1
+    assert body["errors"][0]["column"] == "referred_by"
+    assert _customers(world) == before
+
+
+def test_unsupported_files_and_kinds_are_refused(world: World) -> None:
+    headers = world.headers("admin")
+    exe = world.client.post(
+        "/api/v1/imports",
+        headers=headers,
+        data={"kind": "customers"},
+        files={"file": ("run.exe", b"MZ", "application/octet-stream")},
+    )
+    assert exe.status_code == 422
+    kind = world.client.post(
+        "/api/v1/imports",
+        headers=headers,
+        data={"kind": "spaceships"},
+        files={"file": ("a.csv", GOOD, "text/csv")},
+    )
+    assert kind.status_code == 422
+    traversal = world.client.post("/api/v1/imports/..%2F..%2Fetc/commit", headers=headers)
+    assert traversal.status_code == 404
