@@ -4,10 +4,19 @@ Everything here reads the latest finished score run (and the one before it, for 
 a representative's totals, funnel and curves cover their own customers and nothing else.
 Columns that a score run may not have (RFM scores, revenue) are looked up by name, so the
 figures appear as soon as the scoring writes them.
+
+The figures of a score run do not change once it is finished, so they are kept in a small
+per-process cache keyed by (latest run, previous run, the actor's scope, the newest customer
+id) for :data:`CACHE_SECONDS` at most: a new score run or a new customer is seen at once,
+a change of owners within a minute. The scope is part of the key, so one user's totals are
+never served to another whose scope differs; the permission check runs on every request.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,6 +41,13 @@ __all__ = [
 ]
 
 _WHALE_POINTS = 200
+#: How long cached figures are served at most.
+CACHE_SECONDS = 60.0
+_CACHE_ENTRIES = 256
+_CacheKey = tuple[int, int | None, frozenset[int] | None, int | None]
+_caches: weakref.WeakKeyDictionary[Engine, dict[_CacheKey, tuple[float, Overview]]]
+_caches = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +156,22 @@ def _whale(session: Session, scope: Scope, run_id: int) -> list[WhalePoint]:
     return points
 
 
+def _cached(engine: Engine, key: _CacheKey) -> Overview | None:
+    with _cache_lock:
+        hit = _caches.get(engine, {}).get(key)
+    if hit is None or time.monotonic() - hit[0] > CACHE_SECONDS:
+        return None
+    return hit[1]
+
+
+def _remember(engine: Engine, key: _CacheKey, figures: Overview) -> None:
+    with _cache_lock:
+        cache = _caches.setdefault(engine, {})
+        if len(cache) >= _CACHE_ENTRIES:
+            cache.pop(next(iter(cache)))
+        cache[key] = (time.monotonic(), figures)
+
+
 def overview(engine: Engine, actor: Actor) -> Overview:
     """KPIs with the previous run's for trends, the ladder, categories, channels, whale, RFM."""
     with audited_denials(engine, actor, "overview"), UnitOfWork(engine) as uow:
@@ -147,70 +179,79 @@ def overview(engine: Engine, actor: Actor) -> Overview:
         session = uow.session
         scope = load_scope(session, actor)
         run = latest_run(session)
-        kpis = _kpis(session, scope, run.id if run else None)
         if run is None:
-            return Overview(None, None, None, kpis, None)
+            return Overview(None, None, None, _kpis(session, scope, None), None)
         prev = session.scalars(
             select(ScoreRun)
             .where(ScoreRun.id < run.id, ScoreRun.status.not_in(("running", "failed")))
             .order_by(ScoreRun.id.desc())
             .limit(1)
         ).first()
-        ladder = {
-            int(rung): int(n)
-            for rung, n in session.execute(
-                _scored(run.id, scope, CustomerScore.rung, func.count()).group_by(
-                    CustomerScore.rung
-                )
-            )
-        }
-        revenue = _sum(_column("revenue_minor"))
-        net = _sum(CustomerScore.net_contribution_minor)
-        categories = [
-            CategoryFigures(str(cat), int(n), int(rev), int(profit))
-            for cat, n, rev, profit in session.execute(
-                _scored(run.id, scope, CustomerScore.category, func.count(), revenue, net)
-                .where(CustomerScore.category.is_not(None))
-                .group_by(CustomerScore.category)
-                .order_by(CustomerScore.category)
-            )
-        ]
-        channels = [
-            ChannelFigures(str(ch), int(n), int(rev), int(profit), int(clv), int(cac))
-            for ch, n, rev, profit, clv, cac in session.execute(
-                _scored(
-                    run.id,
-                    scope,
-                    Customer.acquisition_channel,
-                    func.count(),
-                    revenue,
-                    net,
-                    _sum(CustomerScore.clv_minor),
-                    _sum(_column("acquisition_cost_minor")),
-                )
-                .group_by(Customer.acquisition_channel)
-                .order_by(Customer.acquisition_channel)
-            )
-        ]
-        rfm: list[tuple[int, int, int]] = []
-        r_col, f_col = _column("rfm_r"), _column("rfm_f")
-        if r_col is not None and f_col is not None:
-            rfm = [
-                (int(r), int(f), int(n))
-                for r, f, n in session.execute(
-                    _scored(run.id, scope, r_col, f_col, func.count()).group_by(r_col, f_col)
-                )
-                if r is not None and f is not None
-            ]
-        return Overview(
-            as_of=run.as_of,
-            run_id=run.id,
-            previous_as_of=prev.as_of if prev else None,
-            kpis=kpis,
-            previous=_kpis(session, scope, prev.id) if prev else None,
-            ladder=ladder,
-            categories=categories,
-            channels=channels,
-            whale=_whale(session, scope, run.id),
-            rfm=rfm,
+        newest = session.scalar(select(func.max(Customer.id)))
+        key: _CacheKey = (run.id, prev.id if prev else None, scope.owner_ids, newest)
+        figures = _cached(engine, key)
+        if figures is None:
+            figures = _compute(session, scope, run, prev)
+            _remember(engine, key, figures)
+        return figures
+
+
+def _compute(session: Session, scope: Scope, run: ScoreRun, prev: ScoreRun | None) -> Overview:
+    """Every figure of the overview for one run (and the previous one) and scope."""
+    kpis = _kpis(session, scope, run.id)
+    ladder = {
+        int(rung): int(n)
+        for rung, n in session.execute(
+            _scored(run.id, scope, CustomerScore.rung, func.count()).group_by(CustomerScore.rung)
         )
+    }
+    revenue = _sum(_column("revenue_minor"))
+    net = _sum(CustomerScore.net_contribution_minor)
+    categories = [
+        CategoryFigures(str(cat), int(n), int(rev), int(profit))
+        for cat, n, rev, profit in session.execute(
+            _scored(run.id, scope, CustomerScore.category, func.count(), revenue, net)
+            .where(CustomerScore.category.is_not(None))
+            .group_by(CustomerScore.category)
+            .order_by(CustomerScore.category)
+        )
+    ]
+    channels = [
+        ChannelFigures(str(ch), int(n), int(rev), int(profit), int(clv), int(cac))
+        for ch, n, rev, profit, clv, cac in session.execute(
+            _scored(
+                run.id,
+                scope,
+                Customer.acquisition_channel,
+                func.count(),
+                revenue,
+                net,
+                _sum(CustomerScore.clv_minor),
+                _sum(_column("acquisition_cost_minor")),
+            )
+            .group_by(Customer.acquisition_channel)
+            .order_by(Customer.acquisition_channel)
+        )
+    ]
+    rfm: list[tuple[int, int, int]] = []
+    r_col, f_col = _column("rfm_r"), _column("rfm_f")
+    if r_col is not None and f_col is not None:
+        rfm = [
+            (int(r), int(f), int(n))
+            for r, f, n in session.execute(
+                _scored(run.id, scope, r_col, f_col, func.count()).group_by(r_col, f_col)
+            )
+            if r is not None and f is not None
+        ]
+    return Overview(
+        as_of=run.as_of,
+        run_id=run.id,
+        previous_as_of=prev.as_of if prev else None,
+        kpis=kpis,
+        previous=_kpis(session, scope, prev.id) if prev else None,
+        ladder=ladder,
+        categories=categories,
+        channels=channels,
+        whale=_whale(session, scope, run.id),
+        rfm=rfm,
+    )
