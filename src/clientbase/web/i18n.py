@@ -75,8 +75,13 @@ class Language:
             )
         return format_currency(amount, self.currency, locale=self.locale)
 
-    def date(self, value: date | datetime | None) -> str:
-        return "–" if value is None else format_date(value, format="medium", locale=self.locale)
+    def date(self, value: date | datetime | str | None) -> str:
+        """A date in the locale's medium format; ISO text (``2026-06-30``) is accepted."""
+        if value is None or value == "":
+            return "–"
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        return format_date(value, format="medium", locale=self.locale)
 
 
 def language(code: str | None, currency: str) -> Language:

@@ -7,13 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from clientbase.domain.vocabulary import AcquisitionChannel, EventKind, Role
+from clientbase.domain.vocabulary import (
+    AcquisitionChannel,
+    CustomerKind,
+    EventKind,
+    OrderStatus,
+    Role,
+)
 from clientbase.web.analysis_pages import LISTS
 from clientbase.web.charts import COST_LINE_NAMES, RUNG_NAMES
 from clientbase.web.i18n import _messages, language
 from clientbase.web.import_pages import KIND_NAMES
 
 WEB = Path(__file__).resolve().parents[3] / "src" / "clientbase" / "web"
+#: Statuses of complaints, claims (resolved, open, rejected) and referrals (converted or not).
+EVENT_STATUSES = ("resolved", "open", "rejected", "converted", "not_converted")
 _CALL = re.compile(r"""_\((?:"([^"]+)"|'([^']+)')\)""")
 
 
@@ -33,6 +41,9 @@ def _source_strings() -> set[str]:
     found |= {k.value.replace("_", " ").capitalize() for k in EventKind} | {"Order"}
     found |= {r.value.title() for r in Role}
     found |= set(KIND_NAMES.values())
+    # Customer kinds and timeline statuses (orders; complaints, claims and referrals).
+    statuses = [*OrderStatus, *EVENT_STATUSES]
+    found |= {str(v).replace("_", " ").capitalize() for v in (*CustomerKind, *statuses)}
     return found
 
 
@@ -50,3 +61,10 @@ def test_locale_formats_of_money_and_numbers() -> None:
     assert language("pl", "PLN").money(123_450) == f"1{nbsp}234,50{nbsp}zł"
     assert language("en", "EUR").number(1234567) == "1,234,567"
     assert language("xx", "EUR").code == "en"
+
+
+def test_dates_in_locale_formats() -> None:
+    assert language("en", "EUR").date("2026-06-30") == "30 Jun 2026"
+    assert language("hu", "HUF").date("2026-06-30") == "2026. jún. 30."
+    assert language("pl", "PLN").date("2026-06-30") == "30 cze 2026"
+    assert language("pl", "PLN").date(None) == "–"
