@@ -20,6 +20,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
+from clientbase.analytics.features import ORDER_STATUS_CODES
 from clientbase.domain.vocabulary import OrderStatus
 
 __all__ = ["repeat_purchase_summary"]
@@ -31,15 +32,17 @@ def repeat_purchase_summary(orders: ir.Table, as_of: date) -> ir.Table:
     Parameters
     ----------
     orders
-        Normalised orders: ``customer_id``, ``day`` (date), ``status`` (string) and
+        Normalised orders: ``customer_id``, ``day`` (date), ``status`` (the status text, or
+        its integer code of :data:`clientbase.analytics.features.ORDER_STATUS_CODES`) and
         ``total_minor`` (net revenue of the order in minor units).
     as_of
         The last day that counts; the customer's age ``T`` runs to its end.
     """
     cutoff = ibis.literal(as_of)
-    completed = orders.filter(
-        (orders.day <= cutoff) & (orders.status == OrderStatus.COMPLETED.value)
-    )
+    done: str | int = OrderStatus.COMPLETED.value
+    if orders.status.type().is_integer():
+        done = ORDER_STATUS_CODES[OrderStatus.COMPLETED.value]
+    completed = orders.filter((orders.day <= cutoff) & (orders.status == done))
     days = completed.group_by(["customer_id", "day"]).aggregate(
         revenue_minor=completed.total_minor.sum()
     )
