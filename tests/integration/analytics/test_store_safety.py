@@ -13,12 +13,15 @@ import sqlite3
 import subprocess
 import sys
 
+import pyarrow as pa
 import pytest
 from sqlalchemy.engine import make_url
 
 from clientbase.config import get_settings
+from clientbase.errors import StorageError
 from clientbase.security.actor import Actor
 from clientbase.services.scoring import read_store, run_score
+from clientbase.storage.arrow_io import ArrowQuery, append_table, fetch_tables
 from tests.integration.analytics.handbuilt import AS_OF, build
 
 # Exits 3 when the store's write lock is held by someone else, 0 when it could take it.
@@ -72,3 +75,24 @@ def test_scoring_keeps_the_locks_and_writes_of_another_connection(sqlite_url: st
     scored = other.execute("SELECT count(*) FROM customer_scores WHERE run_id = ?", (1,))
     assert scored.fetchone()[0] == 14
     other.close()
+
+
+def test_a_failed_bulk_read_reports_the_database_error(sqlite_url: str) -> None:
+    query = {"x": ArrowQuery("SELECT id FROM no_such_table WHERE {part}", "customers")}
+    with pytest.raises(StorageError, match="no such table"):
+        fetch_tables(sqlite_url, query)
+
+
+def test_a_failed_bulk_append_writes_nothing(sqlite_url: str) -> None:
+    path = make_url(sqlite_url).database
+    assert path is not None
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE pairs (a INTEGER PRIMARY KEY, b INTEGER NOT NULL)")
+    conn.execute("INSERT INTO pairs VALUES (5, 0)")
+    rows = pa.table({"a": pa.array([1, 2, 5], pa.int64()), "b": pa.array([1, 2, 3], pa.int64())})
+    with pytest.raises(StorageError, match=r"UNIQUE|constraint"):
+        append_table(sqlite_url, "pairs", rows)  # the third row collides: none is written
+    assert conn.execute("SELECT a FROM pairs").fetchall() == [(5,)]
+    assert append_table(sqlite_url, "pairs", rows.slice(0, 2)) == 2
+    assert conn.execute("SELECT a, b FROM pairs ORDER BY a").fetchall() == [(1, 1), (2, 2), (5, 0)]
+    conn.close()
