@@ -118,7 +118,7 @@ def score_inputs(
     ----------
     inputs
         Normalised Arrow tables (``orders``, ``events``, ``customers``, ``campaigns``,
-        ``responses``), e.g. from :func:`clientbase.analytics.sources.read_store`.
+        ``responses``), e.g. from :func:`clientbase.services.scoring.read_store`.
     p_alive
         Optional ``customer_id, p_alive`` table from a fitted model (issue #4).
     """
