@@ -25,7 +25,15 @@ from clientbase.ingest.report import ImportReport
 from clientbase.ingest.validate import ValidatedBatch, validate
 from clientbase.security.actor import Actor
 from clientbase.services import audit
-from clientbase.storage.bulk import allocate_ids, insert_frame, table_of, update_frame
+from clientbase.storage.bulk import (
+    allocate_ids,
+    check_references,
+    insert_frame,
+    references_enforced,
+    table_of,
+    unchecked_engine,
+    update_frame,
+)
 from clientbase.storage.imports import customer_emails, existing_rows, key_map
 from clientbase.storage.orm import ImportBatch
 from clientbase.storage.orm.base import utcnow
@@ -83,9 +91,10 @@ def import_file(
     if raw.delimiter:
         report.details["delimiter"] = raw.delimiter
     try:
-        with UnitOfWork(engine) as uow:
+        with unchecked_engine(engine, raw.rows) as target, UnitOfWork(target, write=True) as uow:
             session = uow.session
             conn = session.connection()
+            enforced = references_enforced(conn)
             lookups = {
                 ref.ref: key_map(conn, ref.ref, mapping.source_of(ref.ref))
                 for ref in spec.references
@@ -138,6 +147,9 @@ def import_file(
                     **report.counts.as_dict(),
                 },
             )
+            session.flush()
+            if not enforced:
+                _check_written(conn, spec, plan, actor)
             uow.commit()
     except DBAPIError as exc:
         raise StorageError(
@@ -181,6 +193,17 @@ def _existing(
     wanted = batch.frame.select(pl.col(anchor.name).alias("key")).unique()
     ids = wanted.join(lookups[anchor.ref], on="key").get_column("id").to_list()
     return existing_rows(conn, spec.table, columns, within=(anchor.column, ids))
+
+
+def _check_written(conn: Connection, spec: KindSpec, plan: WritePlan, actor: Actor) -> None:
+    """Every reference this import wrote exists (when the connection does not check them)."""
+    check_references(conn, spec.table, plan.inserts)
+    check_references(conn, spec.table, plan.updates)
+    if plan.external_ids is not None:
+        check_references(conn, "customer_external_ids", plan.external_ids)
+    user = pl.DataFrame({"user_id": [actor.user_id]}, schema={"user_id": pl.Int64})
+    check_references(conn, "import_batches", user)
+    check_references(conn, "audit_log", user.rename({"user_id": "actor_id"}))
 
 
 def _write(
