@@ -151,7 +151,7 @@ class SQLiteFileBuild:
         self.rows = 0
         self._conn: Any = None
         self._indexes: list[tuple[str, str]] = []
-        self._queue: queue.Queue[tuple[str, pl.DataFrame] | None] = queue.Queue(_QUEUE_DEPTH)
+        self._queue: queue.Queue[tuple[str, Any, int] | None] = queue.Queue(_QUEUE_DEPTH)
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._guard = ReferenceGuard()
@@ -159,11 +159,10 @@ class SQLiteFileBuild:
         self._kept = False
 
     def __enter__(self) -> SQLiteFileBuild:
-        try:
-            self._create()
-        except BaseException:
-            self._remove_files()
-            raise
+        # The writer thread creates the file (schema, pragmas) while the caller starts
+        # generating, then inserts what is queued.
+        self._thread = threading.Thread(target=self._run, name="demo-writer", daemon=True)
+        self._thread.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
@@ -203,8 +202,6 @@ class SQLiteFileBuild:
         ):
             self._execute(f"PRAGMA {pragma}")
         self._conn.adbc_connection.set_autocommit(False)
-        self._thread = threading.Thread(target=self._drain, name="demo-writer", daemon=True)
-        self._thread.start()
 
     def _execute(self, sql: str) -> list[tuple[Any, ...]]:
         with closing(self._conn.cursor()) as cur:
@@ -212,16 +209,22 @@ class SQLiteFileBuild:
             rows: list[tuple[Any, ...]] = cur.fetchall() if cur.description else []
         return rows
 
+    def _run(self) -> None:
+        try:
+            self._create()
+        except BaseException as exc:  # reported to the producer by write/finish
+            self._error = exc
+        self._drain()
+
     def _drain(self) -> None:
         while (item := self._queue.get()) is not None:
             if self._error is not None:
                 continue  # keep draining so that the producer never blocks
-            table, frame = item
+            table, data, height = item
             try:
-                self._guard.admit(table, frame)
                 with closing(self._conn.cursor()) as cur:
-                    cur.adbc_ingest(table, _arrow(frame), mode="append")
-                self.rows += frame.height
+                    cur.adbc_ingest(table, data, mode="append")
+                self.rows += height
             except BaseException as exc:  # reported to the producer by write/finish
                 self._error = exc
 
@@ -230,10 +233,20 @@ class SQLiteFileBuild:
             raise StorageError(f"writing the demo store failed: {self._error}") from self._error
 
     def write(self, table: str, frame: pl.DataFrame) -> None:
-        """Queue ``frame`` for ``table``; the writer thread inserts it while you go on."""
+        """Check the references of ``frame`` and queue it for the writer thread.
+
+        The Arrow conversion happens here, on the caller's thread, so that the writer
+        thread (the bottleneck) only inserts.
+
+        Raises
+        ------
+        StorageError
+            The writer failed, or ``frame`` references rows its parents do not hold.
+        """
         self._raise_writer_error()
         if frame.height:
-            self._queue.put((table, frame))
+            self._guard.admit(table, frame)
+            self._queue.put((table, _arrow(frame), frame.height))
 
     def _stop(self) -> None:
         if self._thread is not None:

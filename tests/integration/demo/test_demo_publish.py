@@ -16,10 +16,11 @@ from sqlalchemy import text
 
 from clientbase.config import get_settings
 from clientbase.demo.business import DemoStats, generate
-from clientbase.errors import Conflict
+from clientbase.errors import Conflict, StorageError
 from clientbase.services import demo as demo_service
 from clientbase.services.demo import build_demo
 from clientbase.storage.database import open_engine
+from clientbase.storage.demo_sqlite import SQLiteFileBuild
 
 
 def _schema(path: Path) -> set[tuple[str, str, str]]:
@@ -123,3 +124,13 @@ def test_a_failed_build_leaves_the_store_as_it_was(
         build_demo(settings, customers=250, seed=4, replace=True)
     assert path.read_bytes() == before
     assert _build_files(path.parent) == []
+
+
+def test_a_write_the_store_refuses_fails_the_build_and_removes_its_file(tmp_path: Path) -> None:
+    with (
+        pytest.raises(StorageError, match="writing the demo store failed"),
+        SQLiteFileBuild(tmp_path, "store.sqlite") as build,
+    ):
+        build.write("users", pl.DataFrame({"id": [1], "username": ["no display name"]}))
+        build.finish()
+    assert list(tmp_path.iterdir()) == []
