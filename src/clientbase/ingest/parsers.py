@@ -56,9 +56,14 @@ _TRUE = frozenset({"1", "true", "yes", "y", "t", "x", "igen", "i", "tak", "ano",
 _FALSE = frozenset({"0", "false", "no", "n", "f", "nem", "nie", "ne", "nein", "non", "-"})
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _EXCEL_EPOCH = pl.datetime(1899, 12, 30)
+#: After the plain ISO shapes, a text is tidied once ("2024. 03. 15.", a trailing "Z").
+_TIDY_BEFORE = "%Y-%m-%dT%H:%M:%S%.f"
 _YEAR_FIRST = (
+    # Without fractions first: polars parses this exact shape about 4x faster than with
+    # the optional %.f (0.08 against 0.28 s of CPU for a million values).
+    "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S%.f",
+    _TIDY_BEFORE,
     "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M",
     "%Y-%m-%d",
@@ -172,13 +177,13 @@ def parse_datetime(
     """
     order = {"dmy": _DAY_FIRST, "mdy": _MONTH_FIRST}.get(fmt.date_order, ())
     formats = (*fmt.date_formats, *_YEAR_FIRST, *order)
-    result = pl.Series(raw.name, [None] * raw.len(), dtype=pl.Datetime("us"))
+    result = pl.repeat(None, raw.len(), dtype=pl.Datetime("us"), eager=True).alias(raw.name)
     text = raw
     todo = text.is_not_null()
     for candidate in formats:
         if not todo.any():
             break
-        if candidate == _YEAR_FIRST[1]:
+        if candidate == _TIDY_BEFORE:
             # Past the common ISO shape: tidy "2024. 03. 15." and a trailing "Z" once.
             text = raw.str.replace_all(r"\.\s+", ".").str.replace(r"Z$", "")
         parsed = text.str.strptime(pl.Datetime("us"), candidate, strict=False)

@@ -86,6 +86,18 @@ def test_dates(text: str, order: str, expected: dt.datetime) -> None:
     assert parsed.values.to_list() == [expected]
 
 
+def test_seconds_with_and_without_fractions_in_one_column() -> None:
+    texts = ["2024-03-15 14:05:06", "2024-03-15 14:05:06.25", "2024-03-15 14:05:61", None]
+    parsed = parse_datetime(pl.Series("d", texts), NumberFormat())
+    assert parsed.values.to_list() == [
+        dt.datetime(2024, 3, 15, 14, 5, 6),
+        dt.datetime(2024, 3, 15, 14, 5, 6, 250_000),
+        None,
+        None,
+    ]
+    assert parsed.bad.to_list() == [False, False, True, False]
+
+
 @pytest.mark.parametrize(
     "text", ["2024-02-30", "2023-02-29", "2024-13-01", "15.03.2024", "0024-03-15", "soon"]
 )

@@ -116,6 +116,26 @@ def test_malformed_rows_are_reported_with_row_column_value_and_reason(tmp_path: 
     assert batch.frame.height + rejected == raw.rows == 7
 
 
+@pytest.mark.parametrize(
+    ("ids", "duplicate_rows"),
+    [
+        (["O1", "O2", "O3", "O4"], []),  # in key order: no duplicate
+        (["O1", "O2", "O2", "O3"], [4]),  # in key order, one id twice
+        (["O3", "O1", "O2", "O1"], [5]),  # in no order, one id twice
+        (["O4", "O3", "O2", "O1"], []),  # in reverse order
+    ],
+)
+def test_duplicate_ids_are_found_in_any_order(
+    tmp_path: Path, ids: list[str], duplicate_rows: list[int]
+) -> None:
+    text = "external_id,customer,ordered_at,total\n" + "".join(
+        f"{i},C1,2024-03-15,10\n" for i in ids
+    )
+    batch = validate(read_table(_csv(tmp_path, text)), kind_spec("orders"), Mapping())
+    assert batch.errors.get_column("row").to_list() == duplicate_rows
+    assert batch.frame.height == len(ids) - len(duplicate_rows)
+
+
 def test_impossible_date_and_wrong_number(tmp_path: Path) -> None:
     text = "external_id,customer,ordered_at,total\nO1,C1,2024-02-30,10\nO2,C1,2024-02-29,1O\n"
     batch = validate(read_table(_csv(tmp_path, text)), kind_spec("orders"), Mapping())
