@@ -8,6 +8,7 @@ DESIGN §1), the expression gives the quantities of Fader, Hardie & Lee (2005)::
     t_x_days  days from the first to the last occasion
     T_days    days from the first occasion to the as-of day
     repeat_revenue_minor  revenue of the repeat occasions (for Gamma-Gamma's mean spend)
+    revenue_minor         revenue of all occasions
 
 Same-day orders are one occasion, exactly as the CDNOW summary of the papers merges them.
 The builder never executes (``analytics/engine.py`` runs it).
@@ -23,7 +24,27 @@ import ibis.expr.types as ir
 from clientbase.analytics.features import ORDER_STATUS_CODES
 from clientbase.domain.vocabulary import OrderStatus
 
-__all__ = ["repeat_purchase_summary"]
+__all__ = ["gross_margin_ratio", "repeat_purchase_summary"]
+
+
+def _completed(orders: ir.Table, as_of: date) -> ir.Table:
+    done: str | int = OrderStatus.COMPLETED.value
+    if orders.status.type().is_integer():
+        done = ORDER_STATUS_CODES[OrderStatus.COMPLETED.value]
+    return orders.filter((orders.day <= ibis.literal(as_of)) & (orders.status == done))
+
+
+def gross_margin_ratio(orders: ir.Table, as_of: date) -> ir.Table:
+    """One row: ``revenue_minor`` and ``gross_margin_minor`` of completed orders to ``as_of``.
+
+    Orders without a known cost of goods count at zero cost, so a store without costs gets
+    a ratio of 1 (CLV is then expected revenue, not margin).
+    """
+    completed = _completed(orders, as_of)
+    return completed.aggregate(
+        revenue_minor=completed.total_minor.sum(),
+        gross_margin_minor=(completed.total_minor - completed.cost_minor.fill_null(0)).sum(),
+    )
 
 
 def repeat_purchase_summary(orders: ir.Table, as_of: date) -> ir.Table:
@@ -39,10 +60,7 @@ def repeat_purchase_summary(orders: ir.Table, as_of: date) -> ir.Table:
         The last day that counts; the customer's age ``T`` runs to its end.
     """
     cutoff = ibis.literal(as_of)
-    done: str | int = OrderStatus.COMPLETED.value
-    if orders.status.type().is_integer():
-        done = ORDER_STATUS_CODES[OrderStatus.COMPLETED.value]
-    completed = orders.filter((orders.day <= cutoff) & (orders.status == done))
+    completed = _completed(orders, as_of)
     days = completed.group_by(["customer_id", "day"]).aggregate(
         revenue_minor=completed.total_minor.sum()
     )

@@ -16,6 +16,8 @@ class LifetimeOptions:
 
     Attributes
     ----------
+    enabled
+        Fit the models in score runs (``false``: the rhythm-based rule alone).
     model
         ``"bgnbd"`` (BG/NBD, Fader, Hardie & Lee 2005) or ``"pareto"`` (Pareto/NBD,
         Schmittlein, Morrison & Colombo 1987) for purchases and P(alive).
@@ -30,6 +32,7 @@ class LifetimeOptions:
         Cost of capital used to discount future margin.
     """
 
+    enabled: bool = True
     model: Literal["bgnbd", "pareto"] = "bgnbd"
     min_repeat_buyers: int = 30
     min_customers: int = 100

@@ -20,6 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from clientbase.domain.lifetime import LifetimeOptions
 from clientbase.errors import ConfigurationError
 
 __all__ = [
@@ -106,6 +107,7 @@ class Policy:
     rungs: RungRules
     categories: CategoryRules
     rfm: RfmRules
+    lifetime: LifetimeOptions
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-ready mapping (the form stored with a score run)."""
@@ -195,7 +197,10 @@ def _typed(cls: type[Any], data: Any, source: str, where: str) -> Any:
         if kind in {"int", "float"} and value < 0:
             raise ConfigurationError(f"{source}: {key!r} must not be negative, got {value!r}")
         values[f.name] = value
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{source}: {exc}") from exc
 
 
 def _range(value: Any, source: str, where: str, bins: int) -> tuple[int, int]:
@@ -236,7 +241,15 @@ def _build(data: dict[str, Any], source: str = "policy") -> Policy:
     version = data.get("version")
     if version != 1:
         raise ConfigurationError(f"{source}: unsupported policy version {version!r}")
-    extra = set(data) - {"version", "windows", "activity", "rungs", "categories", "rfm"}
+    extra = set(data) - {
+        "version",
+        "windows",
+        "activity",
+        "rungs",
+        "categories",
+        "rfm",
+        "lifetime",
+    }
     if extra:
         raise ConfigurationError(f"{source}: unknown policy keys {sorted(extra)}")
     policy = Policy(
@@ -246,6 +259,7 @@ def _build(data: dict[str, Any], source: str = "policy") -> Policy:
         rungs=_typed(RungRules, data.get("rungs"), source, "rungs"),
         categories=_typed(CategoryRules, data.get("categories"), source, "categories"),
         rfm=RfmRules(bins=bins, segments=tuple(segments)),
+        lifetime=_typed(LifetimeOptions, data.get("lifetime"), source, "lifetime"),
     )
     if policy.windows.trailing_days < 1 or policy.windows.advocacy_days < 1:
         raise ConfigurationError(f"{source}: windows must be at least one day long")

@@ -16,16 +16,25 @@ instead of failing (issue #4 point 6).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from clientbase.analytics.engine import Engine
+from clientbase.analytics.lifetime import gross_margin_ratio, repeat_purchase_summary
 from clientbase.domain.lifetime import LifetimeOptions
 from clientbase.errors import ModelError
-from clientbase.models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, expected_clv
+from clientbase.models.clv import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ParetoNBDModel,
+    discounted_expected_purchases,
+    expected_clv,
+)
 
-__all__ = ["LIFETIME_TYPES", "LifetimeResult", "lifetime_values"]
+__all__ = ["LIFETIME_TYPES", "LifetimeResult", "lifetime_for_orders", "lifetime_values"]
 
 WEEKS_PER_YEAR = 365.25 / 7
 
@@ -52,6 +61,10 @@ class LifetimeResult:
         return self.table is not None
 
 
+def _column(table: pa.Table, name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
 def lifetime_values(
     summary: pa.Table, options: LifetimeOptions, *, margin: float
 ) -> LifetimeResult:
@@ -60,14 +73,15 @@ def lifetime_values(
     Parameters
     ----------
     summary
-        ``customer_id, x, t_x_days, T_days, repeat_revenue_minor`` (one row per buyer).
+        ``customer_id, x, t_x_days, T_days, repeat_revenue_minor, revenue_minor`` (one row
+        per buyer), as :func:`clientbase.analytics.lifetime.repeat_purchase_summary` gives.
     options
         The policy's lifetime section.
     margin
         The business's gross margin ratio (gross margin / revenue), used for CLV.
     """
     n = summary.num_rows
-    x = np.asarray(summary.column("x").to_numpy(zero_copy_only=False), dtype=np.float64)
+    x = _column(summary, "x")
     repeat_buyers = int(np.count_nonzero(x > 0))
     if n < options.min_customers:
         return LifetimeResult(None, f"{n} buyers, at least {options.min_customers} needed")
@@ -76,11 +90,9 @@ def lifetime_values(
             None,
             f"{repeat_buyers} repeat buyers, at least {options.min_repeat_buyers} needed",
         )
-    t_x = np.asarray(summary.column("t_x_days").to_numpy(zero_copy_only=False)) / 7.0
-    T = np.asarray(summary.column("T_days").to_numpy(zero_copy_only=False)) / 7.0
-    repeat_revenue = np.asarray(
-        summary.column("repeat_revenue_minor").to_numpy(zero_copy_only=False), dtype=np.float64
-    )
+    t_x = _column(summary, "t_x_days") / 7.0
+    T = _column(summary, "T_days") / 7.0
+    repeat_revenue = _column(summary, "repeat_revenue_minor")
     purchase: BetaGeoModel | ParetoNBDModel = (
         BetaGeoModel() if options.model == "bgnbd" else ParetoNBDModel()
     )
@@ -93,28 +105,38 @@ def lifetime_values(
     params: dict[str, Any] = {"purchase": {options.model: dict(purchase.params_)}}
 
     mean_spend = np.divide(repeat_revenue, x, out=np.zeros_like(x), where=x > 0)
-    spend = np.full(n, np.nan)
-    clv = np.full(n, np.nan)
+    clv_options: dict[str, Any] = {
+        "horizon_months": options.horizon_months,
+        "margin": max(margin, 1e-9),
+        "discount_rate": options.annual_discount_rate,
+        "discount_period": "year",
+        "time_unit": "weeks",
+    }
     reason = f"{options.model} fitted on {n} buyers ({repeat_buyers} repeat buyers)"
     try:
         spend_model = GammaGammaModel(nonpositive="exclude").fit(x, mean_spend)
         spend = spend_model.expected_spend(x, mean_spend)
-        clv = expected_clv(
+        clv = expected_clv(purchase, spend_model, x, t_x, T, mean_spend, **clv_options)
+        params["spend"] = dict(spend_model.params_)
+    except ModelError as exc:
+        # Without a spend model a future purchase is valued at the customer's own mean
+        # revenue per occasion so far (first purchase included): simpler, and said so.
+        revenue = _column(summary, "revenue_minor")
+        spend = revenue / (x + 1.0)
+        purchases = discounted_expected_purchases(
             purchase,
-            spend_model,
             x,
             t_x,
             T,
-            mean_spend,
             horizon_months=options.horizon_months,
-            margin=max(margin, 1e-9),
             discount_rate=options.annual_discount_rate,
-            discount_period="year",
             time_unit="weeks",
         )
-        params["spend"] = dict(spend_model.params_)
-    except ModelError as exc:
-        reason += f"; no spend model, so no CLV: {exc}"
+        clv = clv_options["margin"] * spend * purchases
+        reason += (
+            f"; Gamma-Gamma not usable ({exc}), so CLV values a purchase at the customer's "
+            "mean revenue per purchase occasion"
+        )
 
     def money(values: np.ndarray[Any, Any]) -> pa.Array:
         finite = np.isfinite(values)
@@ -131,3 +153,20 @@ def lifetime_values(
         }
     )
     return LifetimeResult(table, reason, params)
+
+
+def lifetime_for_orders(
+    orders: pa.Table, as_of: date, options: LifetimeOptions, engine: Engine
+) -> LifetimeResult:
+    """Summarise the normalised ``orders`` as of ``as_of`` and run :func:`lifetime_values`.
+
+    The CLV margin is the business's gross margin ratio over the same orders.
+    """
+    table = engine.table(orders)
+    summary = engine.to_arrow(repeat_purchase_summary(table, as_of))
+    totals = engine.to_arrow(gross_margin_ratio(table, as_of)).to_pylist()[0]
+    revenue = totals["revenue_minor"] or 0
+    margin = (totals["gross_margin_minor"] or 0) / revenue if revenue > 0 else 1.0
+    result = lifetime_values(summary, options, margin=margin)
+    result.params["margin"] = round(margin, 6)
+    return result

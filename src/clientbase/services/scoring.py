@@ -28,6 +28,7 @@ from clientbase.errors import NotFound, PermissionDenied
 from clientbase.security.actor import Actor
 from clientbase.services import audit
 from clientbase.services.database import connect
+from clientbase.services.lifetime import LifetimeResult, lifetime_for_orders
 from clientbase.storage.arrow_io import ArrowQuery, fetch_tables, store_dialect
 from clientbase.storage.orm import ScoreRun
 from clientbase.storage.scores import append_scores
@@ -36,6 +37,7 @@ from clientbase.storage.unit_of_work import UnitOfWork
 __all__ = [
     "SCORING_ROLES",
     "ScoreRunSummary",
+    "compute_run",
     "compute_scores",
     "load_policy",
     "read_store",
@@ -97,8 +99,59 @@ def compute_scores(
     engine: Engine | None = None,
 ) -> pa.Table:
     """Read the store as of ``as_of`` and score every customer (nothing is written)."""
+    scores, _ = compute_run(database_url, as_of, policy, p_alive=p_alive, engine=engine)
+    return scores
+
+
+def compute_run(
+    database_url: str,
+    as_of: date,
+    policy: Policy,
+    *,
+    p_alive: pa.Table | None = None,
+    engine: Engine | None = None,
+) -> tuple[pa.Table, LifetimeResult | None]:
+    """Score every customer, with the lifetime-value step of the policy (issue #4).
+
+    Unless ``p_alive`` is given, the policy's purchase and spend models are fitted on the
+    store's purchase occasions as of ``as_of``; their P(alive) feeds the activity rule (the
+    member rung and the "lost" category) and each buyer gets the expected purchases in the
+    next 12 months and the CLV. When no model can be fitted, the rhythm rule decides alone
+    and the returned :class:`LifetimeResult` says why.
+    """
     inputs = read_store(database_url, as_of)
-    return score_inputs(inputs, as_of, policy, engine=engine, p_alive=p_alive)
+    own = engine is None
+    eng = engine or Engine()
+    try:
+        lifetime = None
+        if p_alive is None and policy.lifetime.enabled:
+            lifetime = lifetime_for_orders(inputs["orders"], as_of, policy.lifetime, eng)
+            if lifetime.table is not None:
+                p_alive = lifetime.table.select(["customer_id", "p_alive"])
+        scores = score_inputs(inputs, as_of, policy, engine=eng, p_alive=p_alive)
+    finally:
+        if own:
+            eng.close()
+    if lifetime is not None and lifetime.table is not None:
+        index = pc.index_in(
+            scores.column("customer_id"), value_set=lifetime.table.column("customer_id")
+        )
+        for name in ("expected_purchases_12m", "clv_minor"):
+            values = pc.take(lifetime.table.column(name), index)
+            position = scores.schema.get_field_index(name)
+            if position >= 0:
+                scores = scores.set_column(position, name, values)
+            else:
+                scores = scores.append_column(name, values)
+    return scores, lifetime
+
+
+def _lifetime_note(lifetime: LifetimeResult | None, given: pa.Table | None) -> dict[str, Any]:
+    """What the run's lifetime step did, for the run's notes (shown by explain and the UI)."""
+    if lifetime is None:
+        reason = "P(alive) supplied by the caller" if given is not None else "disabled"
+        return {"fitted": False, "reason": reason}
+    return {"fitted": lifetime.fitted, "reason": lifetime.reason, "params": lifetime.params}
 
 
 def score_counts(scores: pa.Table) -> dict[str, dict[str, int]]:
@@ -164,7 +217,7 @@ def run_score(
         # Bulk reads and writes of a SQLite store run in child processes (their ADBC
         # driver is a second copy of SQLite), so this engine's connections may stay open.
         try:
-            scores = compute_scores(settings.database_url, day, policy, p_alive=p_alive)
+            scores, lifetime = compute_run(settings.database_url, day, policy, p_alive=p_alive)
             written = append_scores(settings.database_url, run_id, scores)
         except BaseException:
             with UnitOfWork(engine) as uow:
@@ -184,6 +237,7 @@ def run_score(
             done.duration_s = duration
             done.customers_scored = written
             done.counts = counts
+            done.notes = {**(done.notes or {}), "lifetime": _lifetime_note(lifetime, p_alive)}
             detail: dict[str, Any] = {
                 "as_of": day.isoformat(),
                 "policy_hash": digest,

@@ -19,6 +19,7 @@ def _summary(x: list[int], t_x: list[int], T: list[int], spend: list[int]) -> pa
             "t_x_days": t_x,
             "T_days": T,
             "repeat_revenue_minor": spend,
+            "revenue_minor": [s + 5000 for s in spend],
         }
     )
 
@@ -85,3 +86,33 @@ def test_a_healthy_base_gets_predictions_for_every_buyer() -> None:
 def test_bad_options_are_configuration_errors(kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigurationError):
         LifetimeOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def test_without_a_spend_model_clv_uses_the_customers_mean_revenue() -> None:
+    rng = np.random.default_rng(5)
+    n = 500
+    x = rng.poisson(2.0, n)
+    T = rng.integers(200, 500, n)
+    t_x = np.where(x > 0, (T * rng.uniform(0.3, 1.0, n)).astype(int), 0)
+    # No positive repeat spend at all: Gamma-Gamma has nothing to fit.
+    summary = pa.table(
+        {
+            "customer_id": list(range(1, n + 1)),
+            "x": list(x),
+            "t_x_days": list(t_x),
+            "T_days": list(T),
+            "repeat_revenue_minor": [0] * n,
+            "revenue_minor": list((x + 1) * 10_000),
+        }
+    )
+    result = lifetime_values(summary, LifetimeOptions(), margin=0.5)
+    assert result.fitted
+    assert "Gamma-Gamma not usable" in result.reason
+    assert result.table is not None
+    spend = np.asarray(result.table.column("expected_spend_minor"))
+    assert (spend == 10_000).all()
+    clv = np.asarray(result.table.column("clv_minor"))
+    expected = np.asarray(result.table.column("expected_purchases_12m"))
+    # Discounting makes CLV a little less than margin x spend x expected purchases.
+    assert (clv <= np.rint(0.5 * 10_000 * expected) + 1).all()
+    assert (clv > 0.85 * 0.5 * 10_000 * expected - 1).all()

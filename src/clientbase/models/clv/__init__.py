@@ -6,7 +6,12 @@ numpy arrays, lists or pandas columns, and save to JSON.
 """
 
 from clientbase.models.clv.beta_geo import BetaGeoModel
-from clientbase.models.clv.clv import PurchaseModel, expected_clv, monthly_discount_rate
+from clientbase.models.clv.clv import (
+    PurchaseModel,
+    discounted_expected_purchases,
+    expected_clv,
+    monthly_discount_rate,
+)
 from clientbase.models.clv.gamma_gamma import GammaGammaModel
 from clientbase.models.clv.pareto_nbd import ParetoNBDModel
 from clientbase.models.clv.persistence import load_model, model_from_dict, model_to_dict, save_model
@@ -18,6 +23,7 @@ __all__ = [
     "ParetoNBDModel",
     "PurchaseModel",
     "TransactionSummary",
+    "discounted_expected_purchases",
     "expected_clv",
     "load_model",
     "model_from_dict",

@@ -20,7 +20,13 @@ from clientbase.errors import InvalidInput
 from clientbase.models.clv._base import FloatArray
 from clientbase.models.clv.gamma_gamma import GammaGammaModel
 
-__all__ = ["DAYS_PER_MONTH", "PurchaseModel", "expected_clv", "monthly_discount_rate"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "PurchaseModel",
+    "discounted_expected_purchases",
+    "expected_clv",
+    "monthly_discount_rate",
+]
 
 #: The mean Gregorian month.
 DAYS_PER_MONTH = 365.2425 / 12
@@ -89,13 +95,52 @@ def expected_clv(
         raise InvalidInput(f"The margin must be positive, got {margin}.")
     if time_unit not in _UNIT_DAYS:
         raise InvalidInput(f"time_unit must be 'days' or 'weeks', not {time_unit!r}.")
+    spend = spend_model.expected_spend(frequency, monetary_value)
+    value = discounted_expected_purchases(
+        purchase_model,
+        frequency,
+        recency,
+        T,
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        discount_period=discount_period,
+        time_unit=time_unit,
+    )
+    return np.asarray(margin * spend * value, dtype=np.float64)
+
+
+def discounted_expected_purchases(
+    purchase_model: PurchaseModel,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    *,
+    horizon_months: int = 12,
+    discount_rate: float = 0.0,
+    discount_period: Literal["month", "year"] = "year",
+    time_unit: Literal["days", "weeks"] = "weeks",
+) -> FloatArray:
+    """``Σ_{i=1..H} (E[X(i·M)] - E[X((i-1)·M)]) / (1+d)^i``: discounted expected purchases.
+
+    The purchase part of :func:`expected_clv` (FHL 2005b, eq. A5), for callers that value a
+    purchase by other means than the Gamma-Gamma model.
+    """
+    if not isinstance(horizon_months, int) or horizon_months < 1:
+        raise InvalidInput(f"horizon_months must be a whole number >= 1, got {horizon_months!r}.")
+    if time_unit not in _UNIT_DAYS:
+        raise InvalidInput(f"time_unit must be 'days' or 'weeks', not {time_unit!r}.")
     monthly = monthly_discount_rate(discount_rate, discount_period)
     month = DAYS_PER_MONTH / _UNIT_DAYS[time_unit]
-    spend = spend_model.expected_spend(frequency, monetary_value)
-    value = np.zeros_like(spend)
-    previous = np.zeros_like(spend)
+    value: FloatArray | None = None
+    previous: FloatArray | None = None
     for i in range(1, horizon_months + 1):
-        cumulative = purchase_model.expected_purchases(i * month, frequency, recency, T)
-        value += (cumulative - previous) / (1.0 + monthly) ** i
+        cumulative = np.asarray(
+            purchase_model.expected_purchases(i * month, frequency, recency, T), dtype=np.float64
+        )
+        step = cumulative if previous is None else cumulative - previous
+        value = (
+            step / (1.0 + monthly) ** i if value is None else value + step / (1.0 + monthly) ** i
+        )
         previous = cumulative
-    return np.asarray(margin * spend * value, dtype=np.float64)
+    assert value is not None
+    return value
