@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from clientbase.cli.output import OutputFormat, emit_table
-from clientbase.services.quick import analyze_file
 
 __all__ = ["register"]
 
@@ -39,5 +38,7 @@ def analyze(
             day = date.fromisoformat(as_of)
         except ValueError:
             raise typer.BadParameter(f"{as_of!r} is not a date (YYYY-MM-DD)") from None
+    from clientbase.services.quick import analyze_file
+
     table = analyze_file(file, customer_col, date_col, amount_col, as_of=day, language=language)
     emit_table(table, fmt, out=out, title=f"Customers of {file.name}")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
 
 from clientbase.cli.common import console
-from clientbase.services.clv import ValidationReport, read_transactions, validate_purchase_model
+
+if TYPE_CHECKING:
+    from clientbase.services.clv import ValidationReport
 
 clv_app = typer.Typer(
     help="Customer lifetime value: fit and check BG/NBD, Pareto/NBD and Gamma-Gamma models.",
@@ -66,6 +68,8 @@ def validate(
         clientbase clv validate CDNOW_sample.txt --no-header --customer-col 2 --date-col 3
         --amount-col 5 --calibration-end 1997-09-30 --holdout-end 1998-06-30
     """
+    from clientbase.services.clv import read_transactions, validate_purchase_model
+
     data = read_transactions(
         file,
         customer_col=customer_col,

@@ -11,15 +11,9 @@ import typer
 from clientbase.cli.common import console, settings_from
 from clientbase.cli.output import OutputFormat, emit_document, emit_rows, emit_table
 from clientbase.security.actor import Actor
-from clientbase.services.score_queries import (
-    customers_table,
-    explain_customer,
-    funnel_report,
-    parse_category,
-    parse_rung,
-    whale_report,
-)
-from clientbase.services.scoring import run_score
+
+# Scoring pulls in Ibis, DuckDB and the models: each command imports its service when it
+# runs, so that other commands start quickly.
 
 __all__ = ["register"]
 
@@ -57,6 +51,8 @@ def score(
     ] = None,
 ) -> None:
     """Score every customer (features, rung, category, reasons) and save the run."""
+    from clientbase.services.scoring import run_score
+
     summary = run_score(
         settings_from(ctx), Actor.local_operator(), as_of=_date(as_of), policy_path=policy
     )
@@ -82,6 +78,8 @@ def customers(
     out: OutOption = None,
 ) -> None:
     """List scored customers, filtered by rung and category."""
+    from clientbase.services.score_queries import customers_table, parse_category, parse_rung
+
     table = customers_table(
         settings_from(ctx),
         Actor.local_operator(),
@@ -102,6 +100,8 @@ def explain(
     out: OutOption = None,
 ) -> None:
     """Why a customer is on their rung and in their category, with their figures."""
+    from clientbase.services.score_queries import explain_customer
+
     e = explain_customer(
         settings_from(ctx), Actor.local_operator(), customer, run_id=run, language=language
     )
@@ -146,6 +146,8 @@ def funnel(
     out: OutOption = None,
 ) -> None:
     """Customers per rung, conversion to the next rung, time to climb, fall-backs."""
+    from clientbase.services.score_queries import funnel_report
+
     report = funnel_report(settings_from(ctx), Actor.local_operator(), window_days=window)
     if fmt is OutputFormat.JSON:
         emit_document(report, fmt, out=out)
@@ -168,6 +170,8 @@ def whale(
     out: OutOption = None,
 ) -> None:
     """The whale curve, profit by rung and category, and the worst loss-makers."""
+    from clientbase.services.score_queries import whale_report
+
     report = whale_report(settings_from(ctx), Actor.local_operator(), run_id=run, points=points)
     if fmt is OutputFormat.JSON:
         emit_document(report, fmt, out=out)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from fastapi import FastAPI
 from rich.table import Table
 
-from clientbase.api.app import create_app
 from clientbase.cli.common import console, settings_from
 from clientbase.config import Settings
-from clientbase.services.database import connect
-from clientbase.services.demo_access import DemoLogin, grant_demo_logins
-from clientbase.web.app import install
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from clientbase.services.demo_access import DemoLogin
+
+# The web stack (FastAPI, Jinja2, Altair) is imported when `serve` runs, not when any
+# other command starts: the CLI stays quick.
 
 __all__ = ["build_app", "register"]
 
@@ -28,6 +30,10 @@ def build_app(settings: Settings) -> FastAPI:
 
     Raises ``ConfigurationError`` at once when the secret key is missing or insecure.
     """
+    from clientbase.api.app import create_app
+    from clientbase.services.database import connect
+    from clientbase.web.app import install
+
     settings.require_secret_key()
     engine = connect(settings)
     app = create_app(settings, engine)
@@ -46,6 +52,10 @@ def serve(
     In demo mode (CLIENTBASE_DEMO=true) the demo staff get public passwords, one login per
     role, printed here.
     """
+    import uvicorn
+
+    from clientbase.services.demo_access import grant_demo_logins
+
     settings = settings_from(ctx, db)
     app = build_app(settings)
     console.print(f"clientbase is serving at http://{host}:{port}/ (API docs: /api/v1/docs)")
