@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 from sqlalchemy import Engine, select
 
+from clientbase.storage import bulk
 from clientbase.storage.bulk import allocate_ids, insert_frame
 from clientbase.storage.orm import Customer, Order
 from clientbase.storage.unit_of_work import UnitOfWork
@@ -82,4 +84,27 @@ def test_ids_are_kept_whether_they_continue_the_table_or_not(engine: Engine) -> 
         (7, "b", "O7"),
         (40, "a", "O40"),
         (41, "a", "O41"),
+    ]
+
+
+@pytest.mark.parametrize(("per_statement", "chunk"), [(1, 4), (3, 4), (3, 7), (256, 50_000)])
+def test_every_row_is_inserted_whatever_the_statement_and_chunk_sizes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, per_statement: int, chunk: int
+) -> None:
+    monkeypatch.setattr(bulk, "SQLITE_ROWS_PER_STATEMENT", per_statement)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", chunk)
+    done: list[int] = []
+    with UnitOfWork(engine, write=True) as uow:
+        conn = uow.session.connection()
+        insert_frame(conn, "customers", pl.DataFrame({"id": [1]}))
+        ids = list(range(1, 24))
+        orders = _orders(ids, 1)
+        inserted = insert_frame(
+            conn, "orders", orders, constants={"source": "s"}, progress=done.append
+        )
+        uow.commit()
+    assert inserted == 23 and sum(done) == 23
+    assert _stored(engine) == [
+        (i, "s", f"O{i}", "completed", 100 * i, 0, dt.datetime(2024, 3, 15, 10, 0, i % 60))
+        for i in ids
     ]
