@@ -28,13 +28,22 @@ def demo(
         typer.Option("--db", help="Database URL (default: CLIENTBASE_DB or the embedded file)."),
     ] = None,
     replace: Annotated[
-        bool, typer.Option("--replace", help="Empty a database that already holds data first.")
+        bool,
+        typer.Option(
+            "--replace",
+            help=(
+                "Replace a database that already holds data. When nobody has it open the new "
+                "store is renamed into place; while it is in use it is replaced in one "
+                "transaction instead (slower, and needs room for a second copy)."
+            ),
+        ),
     ] = False,
 ) -> None:
     """Build a deterministic demo business with planted truths, and show what it holds.
 
     Customers sit on all seven rungs and in all four value categories as of 2026-06-30;
-    the truths are in the tables demo_truths and demo_campaign_truths.
+    the truths are in the tables demo_truths and demo_campaign_truths. On SQLite the demo
+    is built as a new file next to the store and swapped in at the end: all or nothing.
     """
     settings = settings_from(ctx, db)
     with Progress(

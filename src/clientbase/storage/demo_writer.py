@@ -67,6 +67,7 @@ def bulk_load_session(conn: Connection) -> Iterator[None]:
 
     Call outside a transaction (SQLite ignores these pragmas inside one); the copy checks
     every reference once with ``PRAGMA foreign_key_check`` before it may be committed.
+    Afterwards the WAL is checkpointed (as far as readers allow) and truncated.
     """
     if conn.dialect.name != "sqlite":
         yield
@@ -77,7 +78,8 @@ def bulk_load_session(conn: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        if not raw.in_transaction:
+        if not raw.in_transaction:  # after the commit: fold the WAL back into the file
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             raw.execute("PRAGMA foreign_keys=ON")
             raw.execute("PRAGMA cache_size=-2000")
 
