@@ -2,12 +2,13 @@
 
 Usage::
 
-    .venv/bin/python bench/import/run.py [--rows 1000000] [--keep DIR]
+    .venv/bin/python bench/import/run.py [--rows 1000000] [--runs 3] [--keep DIR]
 
 Generates ``rows`` orders (and the customers they reference, one per ten orders, imported
 first), imports the orders with full validation through the same service as
 ``clientbase import orders``, and in the same run reads the same file with DuckDB's
-``read_csv`` into a table (the anchor). Prints rows/s for both and the ratio.
+``read_csv`` into a table (the anchor), ``runs`` times each (every import into a fresh
+store). Prints every run's wall and CPU time, rows/s of the best runs and the ratio.
 """
 
 from __future__ import annotations
@@ -69,12 +70,52 @@ def generate(folder: Path, rows: int, seed: int = 7) -> tuple[Path, Path]:
     return customers_path, orders_path
 
 
+def _import_once(
+    folder: Path, customers_path: Path, orders_path: Path, rows: int, run: int
+) -> tuple[float, float]:
+    """Import the customers, then (measured) the orders into a fresh store: wall and CPU s."""
+    store = folder / "bench.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    engine = open_engine(f"sqlite:///{store}")
+    upgrade(engine)
+    actor = Actor.local_operator()
+    t0 = time.perf_counter()
+    customers = import_file(engine, actor, "customers", customers_path)
+    print(f"run {run + 1}: customers: {customers.summary()} in {time.perf_counter() - t0:.1f}s")
+    t0, c0 = time.perf_counter(), time.process_time()
+    report = import_file(engine, actor, "orders", orders_path)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM orders")).scalar_one()
+    engine.dispose()
+    assert stored == rows == report.imported, (stored, report.summary())
+    print(
+        f"run {run + 1}: orders: {wall:.2f}s wall ({cpu:.2f}s CPU), "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    return wall, cpu
+
+
+def _anchor_once(orders_path: Path, rows: int) -> tuple[float, float]:
+    """DuckDB ``read_csv`` of the same file into a table: wall and CPU s."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE orders AS SELECT * FROM read_csv('{orders_path}')")
+    anchor_count = con.execute("SELECT count(*) FROM orders").fetchone()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    con.close()
+    assert anchor_count is not None and anchor_count[0] == rows
+    return wall, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, default=None, help="folder to keep the files in")
+    parser.add_argument("--runs", type=int, default=3, help="imports into fresh stores; best")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
@@ -85,40 +126,30 @@ def main() -> None:
             f"generated {args.rows:,} orders in {time.perf_counter() - t0:.1f}s "
             f"({orders_path.stat().st_size / 1e6:.0f} MB)"
         )
-        store = folder / "bench.sqlite"
-        store.unlink(missing_ok=True)
-        engine = open_engine(f"sqlite:///{store}")
-        upgrade(engine)
-        actor = Actor.local_operator()
-        t0 = time.perf_counter()
-        customers = import_file(engine, actor, "customers", customers_path)
-        print(f"customers: {customers.summary()} in {time.perf_counter() - t0:.1f}s")
+        ours_runs: list[tuple[float, float]] = []
+        anchor_runs: list[tuple[float, float]] = []
+        for run in range(args.runs):
+            ours_runs.append(_import_once(folder, customers_path, orders_path, args.rows, run))
+            anchor_runs.append(_anchor_once(orders_path, args.rows))
 
-        t0, c0 = time.perf_counter(), time.process_time()
-        report = import_file(engine, actor, "orders", orders_path)
-        ours, ours_cpu = time.perf_counter() - t0, time.process_time() - c0
-        with engine.connect() as conn:
-            stored = conn.execute(text("SELECT count(*) FROM orders")).scalar_one()
-        engine.dispose()
-        assert stored == args.rows == report.imported, (stored, report.summary())
-
-        t0, c0 = time.perf_counter(), time.process_time()
-        con = duckdb.connect()
-        con.execute(f"CREATE TABLE orders AS SELECT * FROM read_csv('{orders_path}')")
-        anchor_count = con.execute("SELECT count(*) FROM orders").fetchone()
-        anchor, anchor_cpu = time.perf_counter() - t0, time.process_time() - c0
-        con.close()
-        assert anchor_count is not None and anchor_count[0] == args.rows
-
+    # Best of the runs: the machine is shared, and the best run is the one least disturbed.
+    ours, ours_cpu = min(ours_runs)
+    anchor, anchor_cpu = min(anchor_runs)
+    walls = ", ".join(f"{w:.2f}" for w, _ in ours_runs)
+    cpus = ", ".join(f"{c:.2f}" for _, c in ours_runs)
+    print(f"clientbase runs, wall s: {walls}; CPU s: {cpus}")
+    least_cpu = min(c for _, c in ours_runs)
+    print(f"least CPU: {least_cpu:.2f}s = {args.rows / least_cpu:,.0f} rows per CPU second")
     ours_rate = args.rows / ours
     verdict = "met" if ours_rate >= TARGET_ROWS_PER_S else "NOT met"
     anchor_rate = args.rows / anchor
     print(
-        f"clientbase import orders (SQLite, full validation): {ours:.2f}s wall "
-        f"({ours_cpu:.2f}s CPU) = {ours_rate:,.0f} rows/s"
+        f"clientbase import orders (SQLite, full validation), best of {args.runs}: "
+        f"{ours:.2f}s wall ({ours_cpu:.2f}s CPU) = {ours_rate:,.0f} rows/s"
     )
     print(
-        f"anchor: DuckDB read_csv into a table: {anchor:.2f}s wall ({anchor_cpu:.2f}s CPU) "
+        f"anchor: DuckDB read_csv into a table, best of {args.runs}: {anchor:.2f}s wall "
+        f"({anchor_cpu:.2f}s CPU) "
         f"= {anchor_rate:,.0f} rows/s"
     )
     print(
