@@ -45,7 +45,9 @@ _ALL = frozenset(Permission)
 
 _POLICY: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
-    Role.MANAGER: _ALL - {Permission.USERS_MANAGE},
+    # Imports upsert records of every owner (and staff and catalogue rows) by external id;
+    # until imports are scoped row by row to a manager's team, only admins may run them.
+    Role.MANAGER: _ALL - {Permission.USERS_MANAGE, Permission.IMPORTS_RUN},
     Role.ANALYST: frozenset(
         {
             Permission.CUSTOMERS_READ,

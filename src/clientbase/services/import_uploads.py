@@ -8,7 +8,7 @@
    import_file`, all or nothing: references to records in the store are resolved there, so
    a commit can still be rejected, with its own report and nothing written.
 
-Only roles with ``imports.run`` (admins and managers) may do either, and an upload can be
+Only roles with ``imports.run`` (admins) may do either, and an upload can be
 committed only by the user who uploaded it. Staged files live on disk, so a deployment with
 several server processes finds them from any of them; they are removed once committed and
 after a day otherwise. Nothing here logs a cell value.

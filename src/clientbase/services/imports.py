@@ -24,6 +24,7 @@ from clientbase.ingest.reconcile import WritePlan, reconcile, store_key_columns
 from clientbase.ingest.report import ImportReport
 from clientbase.ingest.validate import ValidatedBatch, validate
 from clientbase.security.actor import Actor
+from clientbase.security.rbac import Permission, require
 from clientbase.services import audit
 from clientbase.storage.bulk import (
     allocate_ids,
@@ -67,6 +68,9 @@ def import_file(
 
     Raises
     ------
+    PermissionDenied
+        The actor's role may not import (only administrators may: imports write records
+        of every owner).
     InvalidInput
         The file cannot be read or is empty; the kind is unknown.
     MappingError
@@ -77,6 +81,7 @@ def import_file(
     StorageError
         The database failed; nothing was written.
     """
+    require(actor, Permission.IMPORTS_RUN)
     step = progress or _silent
     spec = kind_spec(kind)
     mapping = load_mapping(mapping_path)

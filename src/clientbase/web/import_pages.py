@@ -1,6 +1,6 @@
 """The import page: upload a file (kind, optional mapping), read the row-level report, commit.
 
-Admins and managers may import (``imports.run``, decided by the services); the page is not
+Admins may import (``imports.run``, decided by the services); the page is not
 offered to other roles. Every form carries the CSRF token. Problems with the file itself
 (unreadable, wrong mapping, unknown kind) are shown above the form in the user's language
 with the service's own detail beneath.
@@ -51,7 +51,7 @@ def _page(
     status: int = 200,
 ) -> HTMLResponse:
     if not page.may("imports.run"):
-        raise PermissionDenied("only administrators and managers import files")
+        raise PermissionDenied("only administrators import files")
     return render(
         page.request,
         "imports.html",

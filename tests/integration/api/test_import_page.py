@@ -28,9 +28,9 @@ def test_representatives_are_not_offered_imports(site: tuple[TestClient, object]
     assert client.get("/imports").status_code == 403
 
 
-def test_a_manager_checks_fixes_and_commits(site: tuple[TestClient, object]) -> None:
+def test_an_admin_checks_fixes_and_commits(site: tuple[TestClient, object]) -> None:
     client, _ = site
-    csrf = sign_in(client, "manager")
+    csrf = sign_in(client, "admin")
     assert 'href="/imports"' in client.get("/").text
     refused = client.post(
         "/imports",

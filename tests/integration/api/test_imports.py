@@ -36,7 +36,7 @@ def _upload(world: World, role: str, data: bytes, name: str = "people.csv") -> d
 
 def test_upload_reports_row_level_errors_and_writes_nothing(world: World) -> None:
     before = _customers(world)
-    report = _upload(world, "manager", BAD)
+    report = _upload(world, "admin", BAD)
     assert report["committed"] is False
     assert (report["rows"], report["rejected"]) == (3, 2)
     errors = report["errors"]

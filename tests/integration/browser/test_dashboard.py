@@ -205,7 +205,7 @@ def test_an_import_with_an_error_is_reported_fixed_and_committed(
     page: Page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _sign_in(page, server, "manager")
+    _sign_in(page, server, "admin")
     page.get_by_role("link", name="Import").click()
     page.get_by_label("What the file holds").select_option("customers")
     files = {"name": "browser.csv", "mimeType": "text/csv"}
@@ -216,13 +216,13 @@ def test_an_import_with_an_error_is_reported_fixed_and_committed(
     assert report.count() == 1
     cells = report.first.locator("td").all_inner_texts()
     assert cells[:4] == ["browser.csv", "3", "email", "broken"]
-    page.screenshot(path=ARTIFACTS / "manager-import-report.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / "admin-import-report.png", full_page=True)
     page.get_by_label("File", exact=True).set_input_files({**files, "buffer": good})
     page.get_by_role("button", name="Check the file").click()
     page.get_by_role("button", name="Commit the import").click()
     summary = page.locator("#import-summary")
     summary.wait_for()
     assert summary.locator("[data-count=imported]").inner_text() == "2"
-    page.screenshot(path=ARTIFACTS / "manager-import-done.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / "admin-import-done.png", full_page=True)
     assert errors == []
     context.close()
