@@ -44,7 +44,6 @@ def test_an_upload_is_committed_only_by_the_admin_who_staged_it(
     from clientbase.config import get_settings
     from clientbase.errors import NotFound
     from clientbase.services.import_uploads import commit_import, upload_import
-
     from clientbase.storage.orm import User
     from clientbase.storage.unit_of_work import UnitOfWork
 
