@@ -53,6 +53,12 @@ def test_summary_is_the_published_one(summary: pa.Table) -> None:
     assert ours["x"].tolist() == published["x"].tolist()
     np.testing.assert_allclose(ours["t_x_days"] / 7, published["t_x"], atol=0.005 + 1e-9)
     np.testing.assert_allclose(ours["T_days"] / 7, published["T"], atol=0.005 + 1e-9)
+    raw = pd.read_csv(
+        DATA / "CDNOW_sample.txt", sep=r"\s+", header=None, names=["f", "id", "d", "n", "usd"]
+    )
+    calibration = raw[raw["d"] <= 19970930]
+    totals = (calibration["usd"] * 100).round().astype("int64").groupby(calibration["id"]).sum()
+    assert ours["revenue_minor"].tolist() == totals.sort_index().tolist()
     repeat = ours["x"] > 0
     zbar = ours["repeat_revenue_minor"][repeat] / ours["x"][repeat] / 100
     np.testing.assert_allclose(zbar, published["zbar"][repeat.to_numpy()], atol=0.005 + 1e-9)

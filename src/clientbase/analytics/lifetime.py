@@ -79,4 +79,5 @@ def repeat_purchase_summary(orders: ir.Table, as_of: date) -> ir.Table:
         repeat_revenue_minor=(per_customer.revenue_minor - per_customer.first_revenue_minor).cast(
             "int64"
         ),
+        revenue_minor=per_customer.revenue_minor.cast("int64"),
     )
