@@ -76,3 +76,65 @@ def test_kill_9_mid_import_leaves_the_store_unchanged(tmp_path: Path) -> None:
     after = _snapshot(store)
     assert after == before
     assert after["orders"] == []
+
+
+def _pg_snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
+    from sqlalchemy import select
+
+    from clientbase.storage.orm import Base
+
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                t.name: [
+                    tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns)).all()
+                ]
+                for t in Base.metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_kill_9_mid_import_leaves_a_postgresql_store_unchanged(tmp_path: Path, pg_url: str) -> None:
+    rng = np.random.default_rng(4)
+    customers = tmp_path / "customers.csv"
+    pl.DataFrame({"external_id": [f"C{i}" for i in range(1000)]}).write_csv(customers)
+    orders = tmp_path / "orders.csv"
+    pl.DataFrame(
+        {
+            "external_id": [f"O{i}" for i in range(ROWS)],
+            "customer": [f"C{i}" for i in rng.integers(0, 1000, ROWS)],
+            "ordered_at": ["2024-03-15 10:00:00"] * ROWS,
+            "total": rng.integers(100, 100_000, ROWS).astype(str),
+        }
+    ).write_csv(orders)
+    engine = open_engine(pg_url)
+    import_file(engine, Actor.local_operator(), "customers", customers)
+    engine.dispose()
+    before = _pg_snapshot(pg_url)
+
+    env = {**os.environ, "CLIENTBASE_HOME": str(tmp_path / "home")}
+    command = ["-m", "clientbase", "import", "orders", str(orders), "--db", pg_url]
+    process = subprocess.Popen(
+        [sys.executable, *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("Writing"):
+            break
+    else:
+        pytest.fail(f"the import never started writing (exit {process.wait()})")
+    time.sleep(0.3)
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait(60) == -signal.SIGKILL, "the import ended before it could be killed"
+    process.stderr.close()
+    after = _pg_snapshot(pg_url)
+    assert after == before
+    assert after["orders"] == []
