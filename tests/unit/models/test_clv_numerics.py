@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath as mp  # type: ignore[import-untyped]
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,7 @@ from scipy.integrate import quad
 from clientbase.models.clv import BetaGeoModel, ParetoNBDModel
 from clientbase.models.clv._pareto_series import log_tail_integral
 from clientbase.models.clv.beta_geo import _log_likelihood_function as bg_loglik
+from clientbase.models.clv.beta_geo import _new_customer_mean as bg_mean
 from clientbase.models.clv.pareto_nbd import _log_likelihood_function as pnbd_loglik
 
 log_param = st.floats(min_value=-12.0, max_value=12.0)
@@ -102,3 +104,93 @@ def test_pareto_alive_and_expectation_for_very_large_histories() -> None:
     assert alive[0] == pytest.approx(1.0) and alive[1] < 1e-100
     expected = model.expected_purchases(52, [10_000], [1000.0], [1000.0])
     assert expected[0] == pytest.approx(10_000 / 1000 * 52, rel=0.05)
+
+
+def _bg_mean_reference(t: float, r: float, alpha: float, a: float, b: float) -> float:
+    """FHL 2005, eq. (9) in mpmath, raising the precision until two evaluations agree.
+
+    The bracket ``1 - (α/(α+t))^r 2F1(r, b; a+b-1; t/(α+t))`` can cancel catastrophically, so
+    a fixed precision is not enough (at 40 digits it can be wrong in the first digit).
+    """
+    previous = None
+    for digits in (40, 80, 160, 320):
+        with mp.workdps(digits):
+            tm, rm, am, aa, bm = (mp.mpf(v) for v in (t, r, alpha, a, b))
+            z = tm / (am + tm)
+            bracket = 1 - (am / (am + tm)) ** rm * mp.hyp2f1(rm, bm, aa + bm - 1, z, maxterms=10**6)
+            value = float((aa + bm - 1) / (aa - 1) * bracket)
+        if previous is not None and abs(value - previous) <= 1e-12 * abs(value):
+            return value
+        previous = value
+    raise AssertionError(f"mpmath did not settle on eq. (9) at {(t, r, alpha, a, b)}")
+
+
+def _bg_model(theta: list[float]) -> BetaGeoModel:
+    model = BetaGeoModel()
+    params = dict(zip(BetaGeoModel.param_names, np.exp(theta).tolist(), strict=True))
+    model._set_fitted(params, 0.0, np.eye(4), "test", 1, 1)
+    return model
+
+
+wide_log_param = st.floats(min_value=-8.0, max_value=8.0)
+long_horizon = st.floats(min_value=1e-3, max_value=math.exp(8.0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(wide_log_param, min_size=4, max_size=4),
+    st.lists(customer, min_size=1, max_size=6),
+    long_horizon,
+)
+def test_bg_expectation_is_finite_for_wide_parameters_and_long_horizons(
+    theta: list[float], customers: list[tuple[int, float, float]], t: float
+) -> None:
+    x, t_x, T = _rows(customers)
+    model = _bg_model(theta)
+    expected = model.expected_purchases(t, x, t_x, T)
+    assert np.all(np.isfinite(expected)), (theta, customers, t)
+    # E[X(t) | alive] lies between g(1) and g(0) of g(p) = (1 - (1 + p t/α')^-r')/p
+    r, alpha = model.params_["r"], model.params_["alpha"]
+    alive = model.probability_alive(x, t_x, T)
+    upper = alive * (r + x) * t / (alpha + T)
+    assert np.all(expected <= upper * (1 + 1e-9) + 1e-300), (theta, customers, t)
+    assert np.all(expected >= 0.0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(wide_log_param, min_size=4, max_size=4),
+    st.integers(min_value=0, max_value=1000),
+    st.floats(min_value=1e-2, max_value=math.exp(8.0)),
+    long_horizon,
+)
+def test_bg_expectation_matches_mpmath(theta: list[float], x: int, T: float, t: float) -> None:
+    r, alpha, a, b = np.exp(theta).tolist()
+    if abs(a - 1.0) < 1e-9:
+        return  # eq. (9) is 0/0 there; covered by test_bg_expectation_at_a_equal_one
+    row = (t, r + x, alpha + T, a, b + x)
+    got = bg_mean(np.array([t]), np.array([r + x]), np.array([alpha + T]), a, np.array([b + x]))
+    assert got[0] == pytest.approx(_bg_mean_reference(*row), rel=1e-6), row
+
+
+@pytest.mark.parametrize(
+    ("t", "r", "alpha", "b"),
+    [
+        (10.0, 2.0, 5.0, 3.0),
+        (1e3, 0.5, 0.01, 0.2),
+        (1e-3, 5.0, 100.0, 50.0),
+        (2900.0, 3e-4, 1e-3, 2e3),
+    ],
+)
+def test_bg_expectation_at_a_equal_one(t: float, r: float, alpha: float, b: float) -> None:
+    """At ``a = 1`` eq. (9) is 0/0; compare with its integral ``E_p[(1 - (1+pt/α)^-r)/p]``."""
+    with mp.workdps(40):
+        k = mp.mpf(t) / alpha
+
+        def integrand(p: mp.mpf) -> mp.mpf:
+            return (1 - (1 + k * p) ** (-r)) / p * b * (1 - p) ** (b - 1)
+
+        cuts = [mp.mpf(0), *(mp.mpf(10) ** -e for e in range(12, 0, -1)), 1 - mp.mpf(10) ** -3, 1]
+        reference = float(mp.quad(integrand, cuts))
+    got = bg_mean(np.array([t]), np.array([r]), np.array([alpha]), 1.0, np.array([b]))
+    assert got[0] == pytest.approx(reference, rel=1e-6)

@@ -198,23 +198,119 @@ def _new_customer_mean(
 ) -> FloatArray:
     """FHL 2005, eq. (9): ``(a+b-1)/(a-1) · [1 - (α/(α+t))^r · 2F1(r, b; a+b-1; t/(α+t))]``.
 
-    With ``z = t/(α+t)`` and ``C = a+b-1``, ``2F1(r, b; C; z)`` converges at ``z = 1`` when
-    ``C - r - b = a - 1 - r >= 0`` and is then used as written; otherwise it grows like
-    ``(1-z)^(a-1-r)`` and Euler's transformation ``2F1(A,B;C;z) = (1-z)^(C-A-B)
-    2F1(C-A, C-B; C; z)`` turns the bracket into ``1 - (1-z)^(a-1) 2F1(C-r, a-1; C; z)``,
-    whose hypergeometric function converges at ``z = 1`` instead. Either way nothing
-    overflows for large ``x`` (``r + x``, ``b + x``) or extreme parameters.
+    At the posterior parameters ``(r+x, α+T, a, b+x)`` this is the conditional expectation of
+    eq. (10) divided by P(alive). With ``z = t/(α+t)`` and ``C = a+b-1``, ``2F1(r, b; C; z)``
+    converges at ``z = 1`` when ``C - r - b = a - 1 - r >= 0`` and is then used as written;
+    otherwise Euler's transformation ``2F1(A,B;C;z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z)``
+    turns the bracket into ``1 - (1-z)^(a-1) 2F1(C-r, a-1; C; z)``.
+
+    scipy's ``hyp2f1`` returns NaN or inaccurate values in parts of the parameter space
+    (large ``t/α``, ``C`` near zero or negative, ``a`` near 1, where the formula is 0/0), and
+    the bracket cancels when it is small. Those rows are evaluated instead from the integral
+    the formula comes from (FHL 2005, eqs. 7-9: ``E[X(t) | λ, p] = (1 - e^{-λpt})/p``
+    averaged over ``λ ~ Gamma(r, α)`` and ``p ~ Beta(a, b)``), see :func:`_mean_by_quadrature`.
     """
-    z = t / (alpha + t)
-    c = a + b - 1
+    t_b, r_b, alpha_b, b_b = np.broadcast_arrays(
+        np.asarray(t, dtype=np.float64),
+        np.asarray(r, dtype=np.float64),
+        np.asarray(alpha, dtype=np.float64),
+        np.asarray(b, dtype=np.float64),
+    )
+    z = t_b / (alpha_b + t_b)
+    c = a + b_b - 1
     log_1mz = np.log1p(-z)
     with np.errstate(all="ignore"):
-        direct = np.exp(r * log_1mz) * hyp2f1(r, b, c, z)
-        euler = np.exp((a - 1) * log_1mz) * hyp2f1(c - r, a - 1, c, z)
-    first, second = np.where(a - 1 - r >= 0, direct, euler), np.where(a - 1 - r >= 0, euler, direct)
-    # scipy's hyp2f1 can still fail in corners of the parameter space: use the other form
-    bracket = 1 - np.where(np.isfinite(first), first, second)
-    return np.asarray(c / (a - 1) * bracket, dtype=np.float64)
+        direct = np.exp(r_b * log_1mz) * hyp2f1(r_b, b_b, c, z)
+        euler = np.exp((a - 1) * log_1mz) * hyp2f1(c - r_b, a - 1, c, z)
+        first = np.where(a - 1 - r_b >= 0, direct, euler)
+        second = np.where(a - 1 - r_b >= 0, euler, direct)
+        kept = np.where(np.isfinite(first), first, second)
+        mean = c / (a - 1) * (1 - kept)
+        # bounds of E[g(p)] with g(p) = (1 - (1 + p t/α)^-r)/p decreasing in p
+        upper = r_b * t_b / alpha_b
+        lower = -np.expm1(-r_b * np.log1p(t_b / alpha_b))
+    trusted = (
+        np.isfinite(mean)
+        & (kept >= 0)
+        & (kept <= _MAX_KEPT)
+        & (c >= 0.5)
+        & (abs(a - 1) >= 1e-2)
+        & (mean >= lower * (1 - 1e-12))
+        & (mean <= upper * (1 + 1e-12))
+    )
+    out = np.where(trusted, mean, 0.0).astype(np.float64)
+    redo = ~trusted & (t_b > 0)
+    if np.any(redo):
+        out[redo] = _mean_by_quadrature(t_b[redo], r_b[redo], alpha_b[redo], a, b_b[redo])
+    return np.asarray(np.where(t_b > 0, out, 0.0), dtype=np.float64)
+
+
+_MAX_KEPT = 0.9  # above this, 1 - kept loses more than one digit to cancellation
+_GRID = 257
+_PANELS = 32
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(10)
+_TAYLOR_STEP = 1e-5  # c·p·(r+1) below this: g(p) by its first-order Taylor polynomial
+
+
+def _mean_by_quadrature(
+    t: FloatArray, r: FloatArray, alpha: FloatArray, a: float, b: FloatArray
+) -> FloatArray:
+    """FHL 2005, eq. (9) as ``E_{p ~ Beta(a, b)}[g(p)]``, ``g(p) = (1 - (1 + p t/α)^-r)/p``.
+
+    ``g`` is the NBD mean ``(1 - E_λ[e^{-λpt}])/p`` of eqs. (7)-(8), finite at ``p = 0``
+    (limit ``r t/α``) and decreasing; the integrand is positive, so nothing cancels. With
+    ``k = t/α``:
+
+    * ``p < p0 = 1e-5/(k(r+1))``: ``g(p) = r k (1 - (r+1) k p / 2) + O((kp)^2)``, integrated
+      exactly with regularised incomplete beta functions (this is where the mass of a Beta
+      with tiny ``a`` lies, often below the smallest double);
+    * ``p > 1 - q0``: ``g(p) = g(1) + g'(1)(p - 1) + O((1-p)^2)``, likewise (tiny ``b``);
+    * between: composite Gauss-Legendre in ``w = logit p`` (both Beta tails then decay
+      exponentially) on the window where the log-integrand is within 45 of its maximum,
+      located on a grid and widened by one grid step on each side.
+    """
+    k = t / alpha
+    log_k = np.log(t) - np.log(alpha)
+    log_beta = betaln(a, b)
+    rk = r * k
+    # lower tail
+    p0 = np.minimum(_TAYLOR_STEP / (k * (r + 1)), 0.5)
+    low = rk * (betainc(a, b, p0) - (r + 1) * k / 2 * (a / (a + b)) * betainc(a + 1, b, p0))
+    # upper tail: 1 - p ~ Beta(b, a)
+    g1 = -np.expm1(-r * np.log1p(k))
+    dg1 = r * k * np.exp(-(r + 1) * np.log1p(k)) - g1  # g'(1)
+    scale = np.minimum(1.0, (1 + k) / (k * (r + 1)))
+    q0 = np.minimum(_TAYLOR_STEP * scale, 0.5 - 1e-9)
+    high = g1 * betainc(b, a, q0) - dg1 * (b / (a + b)) * betainc(b + 1, a, q0)
+    # body on [logit p0, logit(1 - q0)]
+    u_lo = np.log(p0) - np.log1p(-p0)
+    u_hi = np.log1p(-q0) - np.log(q0)
+
+    def log_integrand(w: FloatArray) -> FloatArray:
+        """``ln[p (1-p) g(p) f_Beta(p)]`` at ``p = expit(w)`` (``dp = p (1-p) dw``)."""
+        log_p = -np.logaddexp(0.0, -w)
+        log_q = -np.logaddexp(0.0, w)
+        log_kp = log_k[:, None] + log_p
+        log_g = np.log(-np.expm1(-r[:, None] * np.logaddexp(0.0, log_kp))) - log_p
+        return np.asarray(
+            a * log_p + b[:, None] * log_q + log_g - log_beta[:, None], dtype=np.float64
+        )
+
+    frac = np.linspace(0.0, 1.0, _GRID)
+    grid = u_lo[:, None] + (u_hi - u_lo)[:, None] * frac
+    values = log_integrand(grid)
+    peak = values.max(axis=1)
+    above = values >= peak[:, None] - 45.0
+    first = np.argmax(above, axis=1)
+    last = _GRID - 1 - np.argmax(above[:, ::-1], axis=1)
+    step = (u_hi - u_lo) / (_GRID - 1)
+    w_lo = np.maximum(grid[np.arange(grid.shape[0]), first] - step, u_lo)
+    w_hi = np.minimum(grid[np.arange(grid.shape[0]), last] + step, u_hi)
+    width = (w_hi - w_lo) / _PANELS
+    centres = w_lo[:, None] + width[:, None] * (np.arange(_PANELS) + 0.5)
+    nodes = (centres[:, :, None] + width[:, None, None] / 2 * _NODES).reshape(t.size, -1)
+    body = np.exp(log_integrand(nodes)) @ np.tile(_WEIGHTS, _PANELS) * (width / 2)
+    return np.asarray(low + body + high, dtype=np.float64)
 
 
 def _new_customer_pmf(
