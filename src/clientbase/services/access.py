@@ -6,9 +6,12 @@ denial is written to the audit log in a transaction of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+import weakref
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Engine, false, select, true
 from sqlalchemy.orm import Session
@@ -20,7 +23,10 @@ from clientbase.services.audit import record
 from clientbase.storage.orm import Customer, User
 from clientbase.storage.unit_of_work import UnitOfWork
 
+T = TypeVar("T")
+
 __all__ = [
+    "FiguresCache",
     "audited_denials",
     "customer_clause",
     "load_scope",
@@ -85,3 +91,56 @@ def audited_denials(engine: Engine, actor: Actor, action: str, **detail: Any) ->
             )
             uow.commit()
         raise
+
+
+class FiguresCache:
+    """A per-process, per-engine cache of figures with a lifetime, filled single-flight.
+
+    Figures that are slow to compute over a large scope (a list's total, the dashboard's
+    aggregates) are kept for ``seconds``; the key must hold everything that decides them
+    (run ids, the scope's owners, filters, the newest customer id). When many requests
+    miss the same key at once, one computes and the others wait for its result.
+    """
+
+    def __init__(self, seconds: float, entries: int = 256) -> None:
+        self.seconds = seconds
+        self._entries = entries
+        self._values: weakref.WeakKeyDictionary[Engine, dict[Hashable, tuple[float, Any]]]
+        self._values = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        self._flights: dict[tuple[int, Hashable], threading.Lock] = {}
+
+    def _fresh(self, engine: Engine, key: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            hit = self._values.get(engine, {}).get(key)
+        if hit is None or time.monotonic() - hit[0] > self.seconds:
+            return False, None
+        return True, hit[1]
+
+    def get(self, engine: Engine, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached value of ``key``, or ``compute()`` (run once for concurrent misses)."""
+        found, value = self._fresh(engine, key)
+        if found:
+            return cast(T, value)
+        flight_key = (id(engine), key)
+        with self._lock:
+            flight = self._flights.setdefault(flight_key, threading.Lock())
+        with flight:
+            found, value = self._fresh(engine, key)
+            if found:
+                return cast(T, value)
+            try:
+                result = compute()
+                with self._lock:
+                    values = self._values.setdefault(engine, {})
+                    if len(values) >= self._entries:
+                        values.pop(next(iter(values)))
+                    values[key] = (time.monotonic(), result)
+            finally:
+                with self._lock:
+                    self._flights.pop(flight_key, None)
+            return result
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()

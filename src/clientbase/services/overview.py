@@ -10,13 +10,11 @@ per-process cache keyed by (latest run, previous run, the actor's scope, the new
 id) for :data:`CACHE_SECONDS` at most: a new score run or a new customer is seen at once,
 a change of owners within a minute. The scope is part of the key, so one user's totals are
 never served to another whose scope differs; the permission check runs on every request.
+The figures are computed once per key even when many requests ask at the same moment.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -26,7 +24,12 @@ from sqlalchemy.orm import Session
 
 from clientbase.security.actor import Actor
 from clientbase.security.rbac import Permission, Scope, require
-from clientbase.services.access import audited_denials, customer_clause, load_scope
+from clientbase.services.access import (
+    FiguresCache,
+    audited_denials,
+    customer_clause,
+    load_scope,
+)
 from clientbase.services.customers import latest_run
 from clientbase.storage.orm import Customer, CustomerScore, ScoreRun
 from clientbase.storage.unit_of_work import UnitOfWork
@@ -43,11 +46,8 @@ __all__ = [
 _WHALE_POINTS = 200
 #: How long cached figures are served at most.
 CACHE_SECONDS = 60.0
-_CACHE_ENTRIES = 256
 _CacheKey = tuple[int, int | None, frozenset[int] | None, int | None]
-_caches: weakref.WeakKeyDictionary[Engine, dict[_CacheKey, tuple[float, Overview]]]
-_caches = weakref.WeakKeyDictionary()
-_cache_lock = threading.Lock()
+_cache = FiguresCache(CACHE_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,22 +156,6 @@ def _whale(session: Session, scope: Scope, run_id: int) -> list[WhalePoint]:
     return points
 
 
-def _cached(engine: Engine, key: _CacheKey) -> Overview | None:
-    with _cache_lock:
-        hit = _caches.get(engine, {}).get(key)
-    if hit is None or time.monotonic() - hit[0] > CACHE_SECONDS:
-        return None
-    return hit[1]
-
-
-def _remember(engine: Engine, key: _CacheKey, figures: Overview) -> None:
-    with _cache_lock:
-        cache = _caches.setdefault(engine, {})
-        if len(cache) >= _CACHE_ENTRIES:
-            cache.pop(next(iter(cache)))
-        cache[key] = (time.monotonic(), figures)
-
-
 def overview(engine: Engine, actor: Actor) -> Overview:
     """KPIs with the previous run's for trends, the ladder, categories, channels, whale, RFM."""
     with audited_denials(engine, actor, "overview"), UnitOfWork(engine) as uow:
@@ -189,11 +173,7 @@ def overview(engine: Engine, actor: Actor) -> Overview:
         ).first()
         newest = session.scalar(select(func.max(Customer.id)))
         key: _CacheKey = (run.id, prev.id if prev else None, scope.owner_ids, newest)
-        figures = _cached(engine, key)
-        if figures is None:
-            figures = _compute(session, scope, run, prev)
-            _remember(engine, key, figures)
-        return figures
+        return _cache.get(engine, key, lambda: _compute(session, scope, run, prev))
 
 
 def _compute(session: Session, scope: Scope, run: ScoreRun, prev: ScoreRun | None) -> Overview:
