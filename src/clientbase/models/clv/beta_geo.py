@@ -232,7 +232,7 @@ def _new_customer_mean(
     trusted = (
         np.isfinite(mean)
         & (kept >= 0)
-        & (kept <= _MAX_KEPT)
+        & (abs(1 - kept) >= _MIN_BRACKET * kept)
         & (c >= 0.5)
         & (abs(a - 1) >= 1e-2)
         & (mean >= lower * (1 - 1e-12))
@@ -245,9 +245,9 @@ def _new_customer_mean(
     return np.asarray(np.where(t_b > 0, out, 0.0), dtype=np.float64)
 
 
-_MAX_KEPT = 0.9  # above this, 1 - kept loses more than one digit to cancellation
-_GRID = 257
-_PANELS = 32
+_MIN_BRACKET = 1e-4  # |1 - kept| / kept below this: the bracket loses over 4 digits to cancellation
+_GRID = 129
+_PANELS = 20
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(10)
 _TAYLOR_STEP = 1e-5  # c·p·(r+1) below this: g(p) by its first-order Taylor polynomial
 
