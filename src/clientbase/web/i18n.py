@@ -15,7 +15,12 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import (
+    format_compact_currency,
+    format_currency,
+    format_decimal,
+    format_percent,
+)
 
 __all__ = ["LANGUAGES", "Language", "language"]
 
@@ -57,6 +62,14 @@ class Language:
 
     def percent(self, value: float | None) -> str:
         return "–" if value is None else format_percent(value, format="#,##0%", locale=self.locale)
+
+    def money_short(self, minor: int | None) -> str:
+        """Minor units as short money for headline figures, e.g. ``13 Mrd Ft``, ``HUF13B``."""
+        if minor is None:
+            return "–"
+        return format_compact_currency(
+            minor / 100, self.currency, locale=self.locale, fraction_digits=1
+        )
 
     def money(self, minor: int | None) -> str:
         """Minor units as money, e.g. ``1 234 567 Ft`` or ``1 234,50 zł``."""

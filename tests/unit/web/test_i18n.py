@@ -63,6 +63,14 @@ def test_locale_formats_of_money_and_numbers() -> None:
     assert language("xx", "EUR").code == "en"
 
 
+def test_headline_money_is_short_in_each_language() -> None:
+    nbsp = "\u00a0"
+    assert language("hu", "HUF").money_short(1_297_154_973_000) == f"13{nbsp}Mrd{nbsp}Ft"
+    assert language("pl", "PLN").money_short(478_466_968_300) == f"4,8{nbsp}mld{nbsp}zł"
+    assert language("en", "HUF").money_short(-27_775_840_300) == "-HUF277.8M"
+    assert language("en", "HUF").money_short(None) == "–"
+
+
 def test_dates_in_locale_formats() -> None:
     assert language("en", "EUR").date("2026-06-30") == "30 Jun 2026"
     assert language("hu", "HUF").date("2026-06-30") == "2026. jún. 30."
