@@ -3,6 +3,11 @@
 Serves the store given by ``--db`` with ``clientbase serve`` (a child process on
 127.0.0.1), creates an API token for ``--user``, and runs ``--clients`` concurrent httpx
 clients for ``--seconds`` per endpoint. Prints p50/p95/p99 (ms), requests and errors.
+
+``--workers`` is passed to ``clientbase serve``. Before each endpoint is measured, its
+requests run unmeasured for ``--warmup`` seconds, so the table shows the steady state
+(cached figures, warm pages); the first request of each endpoint and worker is printed
+apart as the cold start.
 """
 
 from __future__ import annotations
@@ -75,13 +80,24 @@ def main() -> None:
     parser.add_argument("--user", default="m.horvath", help="who the clients sign in as")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--warmup", type=float, default=10, help="unmeasured seconds")
     args = parser.parse_args()
     token, ids = _setup(args.db, args.user)
     port = _port()
     env = {**os.environ, "CLIENTBASE_DB": args.db, "CLIENTBASE_DEMO": "true"}
     exe = Path(sys.executable).with_name("clientbase")
     server = subprocess.Popen(
-        [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            str(exe),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
     )
@@ -98,6 +114,15 @@ def main() -> None:
             "customer 360": [f"/api/v1/customers/{i}" for i in ids] or ["/api/v1/customers/1"],
             "overview": ["/api/v1/overview"],
         }
+        cold: dict[str, float] = {}
+        for name, paths in cases.items():
+            started = time.perf_counter()
+            httpx.get(base + paths[0], headers={"Authorization": f"Bearer {token}"}, timeout=120)
+            cold[name] = (time.perf_counter() - started) * 1000
+            if args.warmup > 0:
+                asyncio.run(_load(base, token, paths, args.clients, args.warmup))
+        print(f"workers {args.workers}, warm-up {args.warmup:g} s per endpoint")
+        print("cold first request (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in cold.items()))
         print("| endpoint | clients | requests | errors | p50 ms | p95 ms | p99 ms |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for name, paths in cases.items():

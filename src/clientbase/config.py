@@ -16,6 +16,10 @@ environment variables prefixed ``CLIENTBASE_`` and the defaults below::
                                     sign-in is refused (default: 5)
     CLIENTBASE_LOGIN_WINDOW_MINUTES the window of that limit (default: 15)
     CLIENTBASE_EXPORT_MAX_ROWS      the most rows one export may hold (default: 50000)
+    CLIENTBASE_DB_POOL_SIZE         database connections kept open per process (default: 20)
+    CLIENTBASE_DB_MAX_OVERFLOW      extra connections opened under load (default: 30); the
+                                    pool then covers the server's 40 worker threads
+    CLIENTBASE_WORKERS              server processes of ``clientbase serve`` (default: 2)
 
 Nothing is built at import time: call :func:`get_settings` when settings are needed.
 """
@@ -63,6 +67,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: float = Field(default=15.0, gt=0)
     export_max_rows: int = Field(default=50_000, ge=1)
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=30, ge=0)
+    workers: int = Field(default=2, ge=1, le=64)
 
     @field_validator("currency")
     @classmethod

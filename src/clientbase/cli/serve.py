@@ -1,7 +1,13 @@
-"""``clientbase serve``: the REST API and the dashboard in one uvicorn process."""
+"""``clientbase serve``: the REST API and the dashboard, in one or more uvicorn processes.
+
+With ``--workers N`` uvicorn starts N processes; each builds the application with
+:func:`app_from_env`, reading its settings (``CLIENTBASE_DB`` and the rest) from the
+environment through :mod:`clientbase.config`, so every process opens its own engine.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,7 +24,7 @@ if TYPE_CHECKING:
 # The web stack (FastAPI, Jinja2, Altair) is imported when `serve` runs, not when any
 # other command starts: the CLI stays quick.
 
-__all__ = ["build_app", "register"]
+__all__ = ["app_from_env", "build_app", "register"]
 
 
 def register(app: typer.Typer) -> None:
@@ -31,14 +37,32 @@ def build_app(settings: Settings) -> FastAPI:
     Raises ``ConfigurationError`` at once when the secret key is missing or insecure.
     """
     from clientbase.api.app import create_app
-    from clientbase.services.database import connect
+    from clientbase.storage.database import open_engine
+    from clientbase.storage.schema import check_current
     from clientbase.web.app import install
 
     settings.require_secret_key()
-    engine = connect(settings)
+    engine = open_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    try:
+        check_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     app = create_app(settings, engine)
     install(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The application factory of each server process: settings from the environment."""
+    from clientbase.config import get_settings
+
+    return build_app(get_settings())
 
 
 def serve(
@@ -46,8 +70,21 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes (default: CLIENTBASE_WORKERS, else 2). Each has its own "
+            "connection pool of CLIENTBASE_DB_POOL_SIZE + CLIENTBASE_DB_MAX_OVERFLOW.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard and the REST API (OpenAPI at /api/v1/docs).
+
+    Several worker processes share the port (--workers); each reads its settings from the
+    environment (CLIENTBASE_DB, ...), and the figures each caches are its own.
 
     In demo mode (CLIENTBASE_DEMO=true) the demo staff get public passwords, one login per
     role, printed here.
@@ -57,11 +94,27 @@ def serve(
     from clientbase.services.demo_access import grant_demo_logins
 
     settings = settings_from(ctx, db)
-    app = build_app(settings)
-    console.print(f"clientbase is serving at http://{host}:{port}/ (API docs: /api/v1/docs)")
+    app = build_app(settings)  # fails fast on a bad key or schema before any worker starts
     if settings.demo:
         _print_logins(grant_demo_logins(app.state.engine, settings))
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    app.state.engine.dispose()
+    count = workers or settings.workers
+    # The worker processes read the settings from the environment: hand them what the
+    # command line chose.
+    os.environ["CLIENTBASE_DB"] = settings.database_url
+    console.print(
+        f"clientbase is serving at http://{host}:{port}/ (API docs: /api/v1/docs), "
+        f"{count} worker process{'es' if count > 1 else ''}"
+    )
+    uvicorn.run(
+        "clientbase.cli.serve:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=count,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def _print_logins(logins: list[DemoLogin]) -> None:

@@ -68,8 +68,18 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def open_engine(url: str, *, busy_timeout_ms: int = 30_000, create_dir: bool = True) -> Engine:
+def open_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 30_000,
+    create_dir: bool = True,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> Engine:
     """Create an engine for ``url`` with clientbase's connection settings.
+
+    ``pool_size`` and ``max_overflow`` size the connection pool (SQLAlchemy's defaults,
+    5 and 10, when not given); an in-memory SQLite database has no pool.
 
     Raises
     ------
@@ -89,6 +99,11 @@ def open_engine(url: str, *, busy_timeout_ms: int = 30_000, create_dir: bool = T
             kwargs["poolclass"] = NullPool
     else:
         kwargs["pool_pre_ping"] = True
+    if kwargs.get("poolclass") is None:
+        if pool_size is not None:
+            kwargs["pool_size"] = pool_size
+        if max_overflow is not None:
+            kwargs["max_overflow"] = max_overflow
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _install_sqlite_pragmas(engine, busy_timeout_ms)
