@@ -1,0 +1,54 @@
+"""The figures cache computes once for concurrent misses, and expires."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine
+
+from clientbase.services.access import FiguresCache
+
+
+def test_concurrent_misses_compute_once() -> None:
+    engine = create_engine("sqlite://")
+    cache = FiguresCache(60.0)
+    calls = 0
+    start = threading.Barrier(20)
+    results: list[int] = []
+
+    def compute() -> int:
+        nonlocal calls
+        calls += 1
+        time.sleep(0.2)
+        return 42
+
+    def ask() -> None:
+        start.wait()
+        results.append(cache.get(engine, ("run", 1), compute))
+
+    threads = [threading.Thread(target=ask) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == 1
+    assert results == [42] * 20
+    assert cache.get(engine, ("run", 2), lambda: 7) == 7  # another key computes its own
+
+
+def test_expired_and_failed_values_are_computed_again() -> None:
+    engine = create_engine("sqlite://")
+    cache = FiguresCache(0.0)
+    assert cache.get(engine, "k", lambda: 1) == 1
+    time.sleep(0.01)
+    assert cache.get(engine, "k", lambda: 2) == 2
+
+    def fail() -> int:
+        raise RuntimeError("boom")
+
+    lasting = FiguresCache(60.0)
+    with pytest.raises(RuntimeError):
+        lasting.get(engine, "k", fail)
+    assert lasting.get(engine, "k", lambda: 3) == 3
