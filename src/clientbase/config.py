@@ -36,7 +36,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clientbase.errors import ConfigurationError
 
-__all__ = ["DEMO_SECRET_KEY", "Settings", "get_settings"]
+__all__ = ["DEMO_SECRET_KEY", "Settings", "get_settings", "hand_down_to_workers"]
 
 #: The secret key of demo mode. It is public (it is in the source), so it is refused
 #: whenever ``demo`` is false.
@@ -138,3 +138,14 @@ def get_settings(**overrides: Any) -> Settings:
         return Settings.model_validate({**base.model_dump(), **clean})
     except ValueError as exc:  # pydantic.ValidationError is a ValueError
         raise ConfigurationError(f"invalid settings: {exc}") from exc
+
+
+def hand_down_to_workers(settings: Settings) -> None:
+    """Put the settings chosen on the command line where worker processes will read them.
+
+    ``clientbase serve --workers N`` starts processes that build their settings from the
+    environment; this writes the database URL the parent resolved (``--db`` included), so
+    every worker opens the same store. The one place besides reading that touches it.
+    """
+    os.environ["CLIENTBASE_DB"] = settings.database_url
+    _env_settings.cache_clear()

@@ -7,14 +7,13 @@ environment through :mod:`clientbase.config`, so every process opens its own eng
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from clientbase.cli.common import console, settings_from
-from clientbase.config import Settings
+from clientbase.config import Settings, hand_down_to_workers
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -99,9 +98,7 @@ def serve(
         _print_logins(grant_demo_logins(app.state.engine, settings))
     app.state.engine.dispose()
     count = workers or settings.workers
-    # The worker processes read the settings from the environment: hand them what the
-    # command line chose.
-    os.environ["CLIENTBASE_DB"] = settings.database_url
+    hand_down_to_workers(settings)
     console.print(
         f"clientbase is serving at http://{host}:{port}/ (API docs: /api/v1/docs), "
         f"{count} worker process{'es' if count > 1 else ''}"

@@ -1,0 +1,63 @@
+"""`clientbase serve --workers 2 --db URL` serves the store named on the command line."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_worker_processes_open_the_store_given_by_db(tmp_path: Path, sqlite_url: str) -> None:
+    port = _free_port()
+    env = {**os.environ, "CLIENTBASE_HOME": str(tmp_path / "elsewhere"), "CLIENTBASE_DEMO": "true"}
+    env.pop("CLIENTBASE_DB", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "clientbase",
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--db",
+            sqlite_url,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        status = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+                    status = r.status
+                    page = r.read().decode()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.3)
+        assert status == 200, process.stdout.read() if process.stdout else ""
+        assert "clientbase" in page
+        # The workers use the store given by --db, not the (empty) CLIENTBASE_HOME.
+        assert not (tmp_path / "elsewhere" / "clientbase.sqlite").exists()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
