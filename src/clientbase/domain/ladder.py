@@ -111,6 +111,13 @@ CATEGORY_REASONS: tuple[str | None, ...] = (
 )
 
 
+#: The category code of each reason code (0: no category, for prospects and suspects).
+_CATEGORY_OF_REASON = np.array(
+    [0 if r is None else CATEGORIES.index(r.split(".")[0]) for r in CATEGORY_REASONS],
+    dtype=np.int8,
+)
+
+
 def decode(codes: Array, labels: tuple[str | None, ...]) -> Array:
     """An object array of the labels of ``codes`` (``None`` stays ``None``)."""
     table = np.empty(len(labels), dtype=object)
@@ -340,35 +347,12 @@ def categories(
         below_rung,
         unprofitable,
     ]
-    lost, demanding, loyal_, average = _index(
-        CATEGORIES,
-        ValueCategory.LOST.value,
-        ValueCategory.DEMANDING.value,
-        ValueCategory.LOYAL.value,
-        ValueCategory.AVERAGE.value,
+    # The conditions stand in the order of CATEGORY_REASONS (first match wins, the last
+    # reason is the fallback); a reason's category is the word before its dot.
+    reason = np.select(conditions, list(range(len(conditions))), default=len(conditions)).astype(
+        np.int8
     )
-    category = np.select(
-        conditions,
-        [0, lost, lost, lost, demanding, demanding, demanding, loyal_, average, average],
-        default=average,
-    ).astype(np.int8)
-    reason = np.select(
-        conditions,
-        _index(
-            CATEGORY_REASONS,
-            None,
-            "lost.cancelled",
-            "lost.inactive",
-            "lost.p_alive",
-            "demanding.complaints",
-            "demanding.cost_to_serve",
-            "demanding.negative_contribution",
-            "loyal",
-            "average.below_member",
-            "average.not_profitable",
-        ),
-        default=CATEGORY_REASONS.index("average.complaints"),
-    ).astype(np.int8)
+    category = _CATEGORY_OF_REASON[reason]
     return category, reason
 
 
