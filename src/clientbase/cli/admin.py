@@ -8,11 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from clientbase.cli.common import console, settings_from
-from clientbase.errors import InvalidInput
+from clientbase.cli.common import console, read_password, settings_from
+from clientbase.config import Settings
+from clientbase.domain.vocabulary import Role
+from clientbase.errors import Conflict, InvalidInput
 from clientbase.security.actor import Actor
 from clientbase.services.backup import backup, restore
-from clientbase.services.database import init_database, upgrade_database
+from clientbase.services.database import connect, init_database, upgrade_database
+from clientbase.services.users import add_user, find_user
 
 DbOption = Annotated[
     str | None,
@@ -36,16 +39,77 @@ def register(app: typer.Typer) -> None:
     app.command("restore")(restore_command)
 
 
-def init(ctx: typer.Context, db: DbOption = None) -> None:
+def init(
+    ctx: typer.Context,
+    admin_name: Annotated[
+        str | None,
+        typer.Option(
+            "--admin",
+            metavar="NAME",
+            help="Also create the first administrator with this sign-in name.",
+        ),
+    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the administrator's password from standard input (for scripts).",
+        ),
+    ] = False,
+    display_name: Annotated[
+        str | None, typer.Option("--name", help="The administrator's display name.")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="The administrator's e-mail.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
     """Create the customer-base store (the embedded SQLite file, or the --db database).
 
-    Safe to run again: an existing store is left as it is, or upgraded.
+    Safe to run again: an existing store is left as it is, or upgraded. With `--admin NAME`
+    the first administrator is created too; the password is asked for (twice, hidden)
+    unless `--password-stdin` is given, and the command fails if NAME already exists.
     """
-    status = init_database(settings_from(ctx, db))
+    if admin_name is None and (password_stdin or display_name or email):
+        raise InvalidInput("--password-stdin, --name and --email need --admin NAME")
+    settings = settings_from(ctx, db)
+    status = init_database(settings)
     if status.before is None:
         console.print(f"Created the clientbase store at {status.url} (schema {status.after}).")
     else:
         console.print(f"The clientbase store at {status.url} is ready (schema {status.after}).")
+    if admin_name is not None:
+        _first_admin(settings, admin_name, password_stdin, display_name, email)
+
+
+def _first_admin(
+    settings: Settings,
+    username: str,
+    password_stdin: bool,
+    display_name: str | None,
+    email: str | None,
+) -> None:
+    operator = Actor.local_operator()
+    engine = connect(settings)
+    try:
+        if find_user(engine, operator, username) is not None:
+            raise Conflict(
+                f"a user named {username!r} already exists: no administrator was added",
+                hint="choose another name, or manage users with `clientbase users`",
+            )
+        password = read_password(password_stdin)
+        user = add_user(
+            engine,
+            operator,
+            username=username,
+            display_name=display_name or username,
+            role=Role.ADMIN,
+            password=password,
+            email=email,
+        )
+    finally:
+        engine.dispose()
+    console.print(f"Added admin {user.username!r} (id {user.id}): sign in with `clientbase serve`.")
 
 
 def db_upgrade(ctx: typer.Context, db: DbOption = None) -> None:

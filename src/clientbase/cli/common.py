@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 
 from clientbase.config import Settings, get_settings
+from clientbase.errors import InvalidInput
 
-__all__ = ["CliState", "console", "err_console", "settings_from"]
+__all__ = ["CliState", "console", "err_console", "read_password", "settings_from"]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -27,3 +28,17 @@ def settings_from(ctx: typer.Context, db: str | None = None) -> Settings:
     """Settings with the command's and the global ``--db`` applied (command wins)."""
     state = ctx.find_object(CliState) or CliState()
     return get_settings(db=db or state.db, debug=state.debug or None)
+
+
+def read_password(from_stdin: bool) -> str:
+    """A new password: the first line of standard input, or asked for twice, hidden.
+
+    The rules a password must meet are checked where it is hashed (the user service).
+    """
+    if from_stdin:
+        password = typer.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise InvalidInput("a password is needed")
+    return str(password)

@@ -7,9 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from clientbase.cli.common import console, settings_from
+from clientbase.cli.common import console, read_password, settings_from
 from clientbase.domain.vocabulary import Role
-from clientbase.errors import InvalidInput
 from clientbase.security.actor import Actor
 from clientbase.services.database import connect
 from clientbase.services.sign_in import create_token
@@ -46,12 +45,7 @@ def users_add(
     db: DbOption = None,
 ) -> None:
     """Add a user; the password is asked for (twice) unless --password-stdin is given."""
-    if password_stdin:
-        password = typer.get_text_stream("stdin").readline().rstrip("\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if not password:
-        raise InvalidInput("a password is needed")
+    password = read_password(password_stdin)
     engine = connect(settings_from(ctx, db))
     try:
         user = add_user(

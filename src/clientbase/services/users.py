@@ -25,6 +25,7 @@ __all__ = [
     "UserView",
     "add_user",
     "disable_user",
+    "find_user",
     "get_user",
     "list_users",
     "set_locale",
@@ -183,6 +184,16 @@ def get_user(engine: Engine, actor: Actor, user_id: int) -> UserView:
         if user is None:
             raise NotFound(f"no user {user_id}")
         return _view(user)
+
+
+def find_user(engine: Engine, actor: Actor, username: str) -> UserView | None:
+    """The user named ``username`` when the actor may see them, else ``None``."""
+    with audited_denials(engine, actor, "user.read"), UnitOfWork(engine) as uow:
+        require(actor, Permission.USERS_READ)
+        user = uow.session.scalars(
+            select(User).where(User.username == username.strip(), _visible_users(actor))
+        ).first()
+        return None if user is None else _view(user)
 
 
 def set_locale(engine: Engine, actor: Actor, locale: str) -> None:
