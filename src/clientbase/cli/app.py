@@ -28,8 +28,8 @@ app = typer.Typer(
     help=(
         "clientbase turns your customer records into decisions: the loyalty ladder, value "
         "categories, profit and lifetime value of every customer.\n\n"
-        "Start with `clientbase demo` to build a demo business, or `clientbase init --admin NAME` and "
-        "`clientbase import customers FILE` to load your own."
+        "Start with `clientbase demo` to build a demo business, or "
+        "`clientbase init --admin NAME` and `clientbase import customers FILE` to load your own."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
