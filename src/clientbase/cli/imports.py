@@ -12,9 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clientbase.cli.common import console, err_console, settings_from
-from clientbase.errors import ImportRejected
+from clientbase.errors import ImportRejected, InvalidInput
+from clientbase.ingest.issue_texts import LANGUAGES
 from clientbase.ingest.kinds import KINDS
-from clientbase.ingest.report import ImportReport
+from clientbase.ingest.report import ImportReport, with_reasons
 from clientbase.security.actor import Actor
 from clientbase.services.database import connect
 from clientbase.services.imports import import_file
@@ -61,12 +62,22 @@ def import_command(
     show: Annotated[
         int, typer.Option("--show", help="How many rejected rows to list on screen.", min=0)
     ] = 20,
+    language: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            "--language",
+            help="Language of the rejection reasons on screen and in --report: en, hu or pl.",
+        ),
+    ] = "en",
     db: Annotated[
         str | None,
         typer.Option("--db", help="Database URL (default: CLIENTBASE_DB or the embedded file)."),
     ] = None,
 ) -> None:
     """Import FILE as KIND (see `clientbase import --help`)."""
+    if language not in LANGUAGES:
+        raise InvalidInput(f"no import texts in {language!r}: use --lang {' or '.join(LANGUAGES)}")
     engine = connect(settings_from(ctx, db))
     try:
         with Progress(
@@ -107,21 +118,21 @@ def import_command(
     except ImportRejected as exc:
         rejected = exc.report
         if isinstance(rejected, ImportReport):
-            _print_issues(err_console, rejected, show)
+            _print_issues(err_console, rejected, show, language)
             err_console.print(_summary(rejected))
             if report is not None:
-                rejected.write_csv(report)
+                rejected.write_csv(report, language)
                 err_console.print(f"All rejected rows are listed in {report}.")
         raise
     finally:
         engine.dispose()
     if result.errors.height:
-        _print_issues(err_console, result, show)
+        _print_issues(err_console, result, show, language)
     elif result.warnings.height:
-        _print_table(console, "Warnings", result.warnings, show)
+        _print_table(console, "Warnings", result.warnings, show, language)
     console.print(_summary(result))
     if report is not None:
-        result.write_csv(report)
+        result.write_csv(report, language)
         console.print(f"The report is in {report}.")
 
 
@@ -135,20 +146,23 @@ def _summary(report: ImportReport) -> str:
     )
 
 
-def _print_issues(out: Console, report: ImportReport, show: int) -> None:
+def _print_issues(out: Console, report: ImportReport, show: int, language: str) -> None:
     errors = report.sorted_errors()
-    _print_table(out, f"Rejected rows of {report.file}", errors, show)
+    _print_table(out, f"Rejected rows of {report.file}", errors, show, language)
     if report.warnings.height:
-        _print_table(out, "Warnings", report.warnings, show)
+        _print_table(out, "Warnings", report.warnings, show, language)
 
 
-def _print_table(out: Console, title: str, issues: pl.DataFrame, show: int) -> None:
+def _print_table(out: Console, title: str, issues: pl.DataFrame, show: int, language: str) -> None:
     table = Table(title=title, title_justify="left")
     table.add_column("row", justify="right")
-    for name in ("column", "value", "reason"):
+    for name in ("column", "value", "reason", "code"):
         table.add_column(name, overflow="fold")
-    for row, column, value, reason in issues.head(show).iter_rows():
-        table.add_row(str(row), column or "", "" if value is None else str(value), reason)
+    shown = with_reasons(issues.head(show), language)
+    for row, column, value, reason, code in shown.select(
+        "row", "column", "value", "reason", "code"
+    ).iter_rows():
+        table.add_row(str(row), column or "", "" if value is None else str(value), reason, code)
     out.print(table)
     if issues.height > show:
         out.print(f"… and {issues.height - show} more (use --report FILE for all of them).")

@@ -2,14 +2,16 @@
 
 Each parser takes a ``String`` series whose blanks are already null and returns a
 :class:`Parsed`: the typed values (null where the text is missing or bad) and a mask of the
-values that are present but cannot be read, with the reason in words. They work on whole
+values that are present but cannot be read, with the reason as a code and its figures
+(texts in :mod:`clientbase.ingest.issue_texts`). They work on whole
 columns with polars expressions, so a million rows take well under a second.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -90,11 +92,13 @@ _MONTH_FIRST = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m-%d-%Y")
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """Typed values, and which present values could not be read and why."""
+    """Typed values, and which present values could not be read and why (an issue code of
+    :mod:`clientbase.ingest.issue_texts` and its figures)."""
 
     values: pl.Series
     bad: pl.Series
-    reason: str
+    code: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
 def _no_bad(values: pl.Series) -> pl.Series:
@@ -104,9 +108,9 @@ def _no_bad(values: pl.Series) -> pl.Series:
 def parse_text(raw: pl.Series, max_length: int | None) -> Parsed:
     """Text as it is; longer than ``max_length`` characters is bad."""
     if max_length is None:
-        return Parsed(raw, _no_bad(raw), "")
+        return Parsed(raw, _no_bad(raw))
     bad = (raw.str.len_chars() > max_length).fill_null(False)
-    return Parsed(raw, bad, f"longer than {max_length} characters")
+    return Parsed(raw, bad, "text_too_long", {"max_length": max_length})
 
 
 def parse_int(raw: pl.Series) -> Parsed:
@@ -115,7 +119,7 @@ def parse_int(raw: pl.Series) -> Parsed:
     ok = text.str.contains(r"^[+-]?\d{1,15}(?:\.0*)?$")
     values = text.str.replace(r"\.0*$", "").str.replace(r"^\+", "").cast(pl.Int64, strict=False)
     bad = (raw.is_not_null() & ~ok.fill_null(False)).alias(raw.name)
-    return Parsed(values.set(bad, None), bad, "not a whole number")
+    return Parsed(values.set(bad, None), bad, "int_invalid")
 
 
 def parse_money(raw: pl.Series, fmt: NumberFormat, *, typed: bool) -> Parsed:
@@ -136,7 +140,9 @@ def parse_money(raw: pl.Series, fmt: NumberFormat, *, typed: bool) -> Parsed:
         text = raw.str.replace(decimal, ".", literal=True) if decimal != "." else raw
         scaled = text.cast(pl.Decimal(38, digits), strict=False) * (10**digits)
         values = scaled.cast(pl.Int64).alias(raw.name)
-        return Parsed(values.set(bad, None), bad, _money_reason(decimal, digits))
+        return Parsed(
+            values.set(bad, None), bad, "amount_invalid", {"decimal": decimal, "digits": digits}
+        )
     tokens = sorted({*_CURRENCY_TOKENS, *(t.lower() for t in fmt.currency_symbols)}, key=len)
     pattern = "|".join(re.escape(t) for t in reversed(tokens))
     text = raw.str.to_lowercase().str.replace_all(pattern, "")
@@ -159,12 +165,9 @@ def parse_money(raw: pl.Series, fmt: NumberFormat, *, typed: bool) -> Parsed:
         pl.when(sign == "-").then(-magnitude).otherwise(magnitude).alias(raw.name)
     ).to_series()
     bad = (raw.is_not_null() & (~ok.fill_null(False) | too_fine.fill_null(False))).alias(raw.name)
-    return Parsed(values.set(bad, None), bad, _money_reason(decimal, digits))
-
-
-def _money_reason(decimal: str, digits: int) -> str:
-    point = "comma" if decimal == "," else "point"
-    return f"not an amount (decimal {point}, at most {digits} decimals)"
+    return Parsed(
+        values.set(bad, None), bad, "amount_invalid", {"decimal": decimal, "digits": digits}
+    )
 
 
 def parse_datetime(
@@ -200,8 +203,19 @@ def parse_datetime(
     result = result.set(((year < 1900) | (year > 2100)).fill_null(False), None)
     bad = (raw.is_not_null() & result.is_null()).alias(raw.name)
     values = result.dt.date() if date_only else result
-    what = "date" if date_only else "date or date-time"
-    return Parsed(values.alias(raw.name), bad, f"not a valid {what}")
+    figures = {"date_only": date_only, "expected": _expected_dates(fmt, date_only=date_only)}
+    return Parsed(values.alias(raw.name), bad, "date_invalid", figures)
+
+
+def _expected_dates(fmt: NumberFormat, *, date_only: bool) -> str:
+    """Examples of the shapes a date column is read in, for the report."""
+    time = "" if date_only else " 14:30"
+    examples = [f"2024-03-15{time}", f"2024.03.15.{time}"]
+    if fmt.date_order == "dmy":
+        examples.append(f"15.03.2024{time}")
+    elif fmt.date_order == "mdy":
+        examples.append(f"03/15/2024{time}")
+    return ", ".join(examples)
 
 
 def parse_bool(raw: pl.Series, fmt: NumberFormat) -> Parsed:
@@ -215,7 +229,7 @@ def parse_bool(raw: pl.Series, fmt: NumberFormat) -> Parsed:
         pl.when(is_true).then(True).when(is_false).then(False).otherwise(None).alias(raw.name)
     ).to_series()
     bad = (raw.is_not_null() & values.is_null()).alias(raw.name)
-    return Parsed(values, bad, "not yes/no (use true/false, yes/no, 1/0)")
+    return Parsed(values, bad, "bool_invalid")
 
 
 def parse_choice(raw: pl.Series, choices: tuple[str, ...]) -> Parsed:
@@ -225,8 +239,9 @@ def parse_choice(raw: pl.Series, choices: tuple[str, ...]) -> Parsed:
         text = raw.str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
     ok = text.is_in(list(choices))
     bad = (raw.is_not_null() & ~ok.fill_null(False)).alias(raw.name)
-    listed = ", ".join(choices) if len(choices) <= 12 else ", ".join(choices[:12]) + ", …"
-    return Parsed(text.set(bad, None).alias(raw.name), bad, f"not one of: {listed}")
+    return Parsed(
+        text.set(bad, None).alias(raw.name), bad, "choice_invalid", {"choices": list(choices)}
+    )
 
 
 def parse_tags(raw: pl.Series, fmt: NumberFormat) -> Parsed:
@@ -234,14 +249,14 @@ def parse_tags(raw: pl.Series, fmt: NumberFormat) -> Parsed:
     parts = raw.str.split(fmt.list_separator).list.eval(
         pl.element().str.strip_chars().filter(pl.element().str.len_chars() > 0)
     )
-    return Parsed(parts.alias(raw.name), _no_bad(raw), "")
+    return Parsed(parts.alias(raw.name), _no_bad(raw))
 
 
 def parse_email(raw: pl.Series, max_length: int | None) -> Parsed:
     """An e-mail address (shape only: one ``@`` and a dot in the domain)."""
     ok = raw.str.contains(_EMAIL) & (raw.str.len_chars() <= (max_length or 320))
     bad = (raw.is_not_null() & ~ok.fill_null(False)).alias(raw.name)
-    return Parsed(raw.set(bad, None), bad, "not an e-mail address")
+    return Parsed(raw.set(bad, None), bad, "email_invalid")
 
 
 def parse_country(raw: pl.Series) -> Parsed:
@@ -249,4 +264,4 @@ def parse_country(raw: pl.Series) -> Parsed:
     text = raw.str.strip_chars().str.to_uppercase()
     ok = text.str.contains(r"^[A-Z]{2}$")
     bad = (raw.is_not_null() & ~ok.fill_null(False)).alias(raw.name)
-    return Parsed(text.set(bad, None), bad, "not a two-letter country code")
+    return Parsed(text.set(bad, None), bad, "country_invalid")

@@ -28,7 +28,7 @@ from charset_normalizer import from_bytes
 
 from clientbase.errors import InvalidInput
 from clientbase.ingest.mapping import FileOptions
-from clientbase.ingest.report import issues_frame
+from clientbase.ingest.report import figures_json, issues_frame
 
 __all__ = ["ROW", "RawTable", "detect_encoding", "read_table"]
 
@@ -227,7 +227,13 @@ def _read_csv_exact(text: str, header: list[str], delimiter: str, name: str) -> 
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[list[str]] = []
     numbers: list[int] = []
-    issues: dict[str, list[Any]] = {"rows": [], "columns": [], "values": [], "reasons": []}
+    issues: dict[str, list[Any]] = {
+        "rows": [],
+        "columns": [],
+        "values": [],
+        "codes": [],
+        "figures": [],
+    }
     width = len(header)
     row = 1
     try:
@@ -241,10 +247,10 @@ def _read_csv_exact(text: str, header: list[str], delimiter: str, name: str) -> 
                 records.append(record)
                 numbers.append(row)
             else:
-                _issue(issues, row, f"{len(record)} fields, the header has {width}")
+                _issue(issues, row, "row_fields", fields=len(record), expected=width)
     except csv.Error as exc:
         row += 1
-        _issue(issues, row, f"the row cannot be read ({exc}); is the file truncated?")
+        _issue(issues, row, "row_unreadable", detail=str(exc))
     columns = {h: [r[i] for r in records] for i, h in enumerate(header)}
     frame = pl.DataFrame(columns, schema=dict.fromkeys(header, pl.String()))
     frame = frame.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
@@ -254,16 +260,17 @@ def _read_csv_exact(text: str, header: list[str], delimiter: str, name: str) -> 
         frame=frame,
         rows=len(records) + len(issues["rows"]),
         rejected=issues_frame(
-            issues["rows"], issues["columns"], issues["values"], issues["reasons"]
+            issues["rows"], issues["columns"], issues["values"], issues["codes"], issues["figures"]
         ),
     )
 
 
-def _issue(issues: dict[str, list[Any]], row: int, reason: str) -> None:
+def _issue(issues: dict[str, list[Any]], row: int, code: str, **figures: object) -> None:
     issues["rows"].append(row)
     issues["columns"].append("")
     issues["values"].append(None)
-    issues["reasons"].append(reason)
+    issues["codes"].append(code)
+    issues["figures"].append(figures_json(**figures))
 
 
 def _read_excel(path: Path, options: FileOptions) -> RawTable:

@@ -17,22 +17,13 @@ import polars as pl
 
 from clientbase.ingest.kinds import FieldSpec, FieldType, KindSpec
 from clientbase.ingest.readers import ROW
-from clientbase.ingest.report import issues_frame
+from clientbase.ingest.report import figures_expr, figures_json, issues_frame
 from clientbase.ingest.validate import ValidatedBatch
 
 __all__ = ["KEY", "WritePlan", "reconcile", "store_key_columns"]
 
 #: Name of the external-key column in lookup frames (``KEY`` text -> ``id``).
 KEY = "key"
-
-_SINGULAR = {
-    "customers": "customer",
-    "orders": "order",
-    "products": "product",
-    "campaigns": "campaign",
-    "partners": "partner",
-    "users": "user (username)",
-}
 
 
 @dataclass(slots=True)
@@ -176,14 +167,12 @@ def _resolve(
         frame = frame.drop(ref.column)
     joined = frame.join(table, on=ref.name, how="left")
     unknown = joined.filter(pl.col(ref.name).is_not_null() & pl.col(ref.column).is_null())
-    what = _SINGULAR.get(ref.ref or "", ref.ref or "record")
     found = unknown.select(
         pl.col(ROW).alias("row"),
         pl.lit(label).alias("column"),
         pl.col(ref.name).alias("value"),
-        pl.lit(f"unknown {what}: not in the store nor among the accepted rows of this file").alias(
-            "reason"
-        ),
+        pl.lit("reference_unknown").alias("code"),
+        pl.lit(figures_json(kind=ref.ref or "")).alias("figures"),
     )
     return joined, found
 
@@ -233,7 +222,6 @@ def _email_matches(
         pl.col(ROW).alias("row"),
         pl.lit(labels.get("email", "email")).alias("column"),
         pl.col("email").alias("value"),
-        pl.format(
-            "possible duplicate: a customer with external id {} has the same e-mail", "__other"
-        ).alias("reason"),
+        pl.lit("email_duplicate_in_store").alias("code"),
+        figures_expr(external_id=pl.col("__other")),
     )

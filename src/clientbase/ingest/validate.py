@@ -27,7 +27,7 @@ from clientbase.ingest.parsers import (
     parse_text,
 )
 from clientbase.ingest.readers import ROW, RawTable
-from clientbase.ingest.report import ISSUE_SCHEMA, issues_frame
+from clientbase.ingest.report import ISSUE_SCHEMA, figures_expr, figures_json, issues_frame
 
 __all__ = ["ValidatedBatch", "resolve_columns", "validate"]
 
@@ -140,11 +140,9 @@ def validate(raw: RawTable, spec: KindSpec, mapping: Mapping) -> ValidatedBatch:
         text = texts[name]
         typed_column = columns.get(name) in raw.typed_columns
         parsed = _parse(spec_field, text, mapping, typed=typed_column, excel=raw.format == "xlsx")
-        issues.append(_issues(rows, labels[name], text, parsed.bad, parsed.reason))
+        issues.append(_issues(rows, labels[name], text, parsed.bad, parsed.code, **parsed.figures))
         if spec_field.required:
-            issues.append(
-                _issues(rows, labels[name], text, text.is_null(), "required value missing")
-            )
+            issues.append(_issues(rows, labels[name], text, text.is_null(), "required_missing"))
         values = parsed.values
         if spec_field.default is not None:
             values = values.fill_null(_typed_default(spec_field))
@@ -229,19 +227,20 @@ def _range_checks(
         negative = (values < 0).fill_null(False)
         if spec_field.name == "total" and returns:
             negative = pl.Series([False] * values.len())
-        found.append(_issues(rows, label, text, negative, "negative amount"))
+        found.append(_issues(rows, label, text, negative, "amount_negative"))
     if spec_field.type is FieldType.INT:
         low, high = spec_field.minimum, spec_field.maximum
         if spec_field.name == "quantity" and returns:
             low = -high if high is not None else None
         if low is not None:
-            reason = f"less than {low}"
-            if spec_field.name == "quantity":
-                reason = 'negative quantity (set [format] negative_quantity = "return")'
-            found.append(_issues(rows, label, text, (values < low).fill_null(False), reason))
+            under = (values < low).fill_null(False)
+            if spec_field.name == "quantity" and low == 0:
+                found.append(_issues(rows, label, text, under, "quantity_negative"))
+            else:
+                found.append(_issues(rows, label, text, under, "int_too_small", minimum=low))
         if high is not None:
             over = (values > high).fill_null(False)
-            found.append(_issues(rows, label, text, over, f"more than {high}"))
+            found.append(_issues(rows, label, text, over, "int_too_large", maximum=high))
     return values, found
 
 
@@ -268,16 +267,18 @@ def _returns(batch: pl.DataFrame, spec: KindSpec, mapping: Mapping) -> pl.DataFr
 
 
 def _issues(
-    rows: pl.Series, label: str, text: pl.Series, mask: pl.Series, reason: str
+    rows: pl.Series, label: str, text: pl.Series, mask: pl.Series, code: str, **figures: object
 ) -> pl.DataFrame:
     if not mask.any():
         return issues_frame()
+    count = int(mask.sum())
     return pl.DataFrame(
         {
             "row": rows.filter(mask),
-            "column": pl.Series([label] * int(mask.sum()), dtype=pl.String),
+            "column": pl.Series([label] * count, dtype=pl.String),
             "value": text.filter(mask).cast(pl.String),
-            "reason": pl.Series([reason] * int(mask.sum()), dtype=pl.String),
+            "code": pl.Series([code] * count, dtype=pl.String),
+            "figures": pl.Series([figures_json(**figures)] * count, dtype=pl.String),
         }
     )
 
@@ -307,9 +308,8 @@ def _in_file_duplicates(
         pl.col(ROW).alias("row"),
         pl.lit(labels[key]).alias("column"),
         value.alias("value"),
-        pl.format("duplicate: the same {} as row {}", pl.lit(" + ".join(keys)), "__first").alias(
-            "reason"
-        ),
+        pl.lit("duplicate_key").alias("code"),
+        figures_expr(keys=pl.lit(" + ".join(keys)), first_row=pl.col("__first")),
     )
     return marked.filter(pl.col(ROW) == pl.col("__first")).drop("__first"), found
 
@@ -335,5 +335,6 @@ def _email_warnings(batch: pl.DataFrame, spec: KindSpec, labels: dict[str, str])
         pl.col(ROW).alias("row"),
         pl.lit(labels["email"]).alias("column"),
         pl.col("email").alias("value"),
-        pl.format("possible duplicate: the same e-mail as row {}", "__first").alias("reason"),
+        pl.lit("email_duplicate_in_file").alias("code"),
+        figures_expr(first_row=pl.col("__first")),
     )

@@ -3,7 +3,8 @@
 1. :func:`upload_import` stages the uploaded file (and an optional TOML mapping) under
    ``<home>/uploads/<id>/`` and checks it without touching the store: the file is read and
    every row validated (types, required fields, allowed values, duplicates within the file).
-   The answer is the row-level report (file, row, column, value, reason).
+   The answer is the row-level report (file, row, column, value, reason): each reason is
+   a stable code with its figures and a sentence in the caller's language (en, hu, pl).
 2. :func:`commit_import` imports the staged file with :func:`clientbase.services.imports.
    import_file`, all or nothing: references to records in the store are resolved there, so
    a commit can still be rejected, with its own report and nothing written.
@@ -24,17 +25,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import polars as pl
 from sqlalchemy import Engine
 
 from clientbase.config import Settings
 from clientbase.errors import ImportRejected, InvalidInput, NotFound
+from clientbase.ingest.issue_texts import LANGUAGES
 from clientbase.ingest.kinds import KINDS, kind_spec
 from clientbase.ingest.mapping import load_mapping
 from clientbase.ingest.readers import read_table
-from clientbase.ingest.report import ImportReport
+from clientbase.ingest.report import ImportReport, with_reasons
 from clientbase.ingest.validate import validate
 from clientbase.security.actor import Actor
 from clientbase.security.rbac import Permission, require
@@ -65,13 +67,16 @@ _SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods", ".parquet
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One problem of one row: the file, the row as a spreadsheet numbers it, the column,
-    the value given and the reason."""
+    the value given, and the reason: its code (:mod:`clientbase.ingest.issue_texts`), its
+    figures, and the sentence in the language asked for."""
 
     file: str
     row: int
     column: str | None
     value: str | None
     reason: str
+    code: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +138,17 @@ def _remove_stale(root: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def _issues(file: str, frame: pl.DataFrame) -> list[Issue]:
+def _issues(file: str, frame: pl.DataFrame, language: str) -> list[Issue]:
+    shown = with_reasons(frame.head(MAX_ISSUES_SHOWN), language)
     return [
-        Issue(file, int(row), column, value, reason)
-        for row, column, value, reason in frame.head(MAX_ISSUES_SHOWN).iter_rows()
+        Issue(file, int(row), column, value, reason, code, json.loads(figures or "{}"))
+        for row, column, value, reason, code, figures in shown.select(
+            "row", "column", "value", "reason", "code", "figures"
+        ).iter_rows()
     ]
 
 
-def _outcome(upload_id: str, report: ImportReport) -> ImportOutcome:
+def _outcome(upload_id: str, report: ImportReport, language: str) -> ImportOutcome:
     counts = report.counts
     return ImportOutcome(
         upload_id=upload_id,
@@ -153,10 +161,15 @@ def _outcome(upload_id: str, report: ImportReport) -> ImportOutcome:
         rejected=counts.rejected,
         committed=report.committed,
         error_count=report.errors.height,
-        errors=_issues(report.file, report.sorted_errors()),
+        errors=_issues(report.file, report.sorted_errors(), language),
         warning_count=report.warnings.height,
-        warnings=_issues(report.file, report.warnings),
+        warnings=_issues(report.file, report.warnings, language),
     )
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise InvalidInput(f"no import texts in {language!r}: use one of {', '.join(LANGUAGES)}")
 
 
 def _check(kind: str, path: Path, mapping_path: Path | None) -> ImportReport:
@@ -180,8 +193,10 @@ def upload_import(
     data: BinaryIO,
     *,
     mapping: BinaryIO | None = None,
+    language: str = "en",
 ) -> ImportOutcome:
-    """Stage an uploaded file for ``kind`` and report every row-level problem found in it.
+    """Stage an uploaded file for ``kind`` and report every row-level problem found in it,
+    the reasons written in ``language`` (en, hu or pl).
 
     Raises
     ------
@@ -194,6 +209,7 @@ def upload_import(
     """
     with audited_denials(engine, actor, "import.upload"):
         require(actor, Permission.IMPORTS_RUN)
+    _check_language(language)
     spec = kind_spec(kind)
     name = _safe_name(file_name)
     root = _uploads(settings)
@@ -214,7 +230,7 @@ def upload_import(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return _outcome(upload_id, report)
+    return _outcome(upload_id, report, language)
 
 
 def commit_import(
@@ -224,8 +240,10 @@ def commit_import(
     upload_id: str,
     *,
     progress: Callable[[str, int, int], None] | None = None,
+    language: str = "en",
 ) -> ImportOutcome:
     """Import a staged upload, all or nothing; ``committed`` says whether it was written.
+    Reasons are written in ``language`` (en, hu or pl).
 
     A rejected import (rows that refer to records the store does not have, for example)
     comes back with ``committed`` false and its report; the upload stays staged.
@@ -237,6 +255,7 @@ def commit_import(
     NotFound
         No such upload, or it was uploaded by someone else (audited as a denial).
     """
+    _check_language(language)
     with audited_denials(engine, actor, "import.commit"):
         require(actor, Permission.IMPORTS_RUN)
         folder = _uploads(settings) / upload_id
@@ -258,6 +277,6 @@ def commit_import(
         )
     except ImportRejected as exc:
         assert isinstance(exc.report, ImportReport)
-        return _outcome(upload_id, exc.report)
+        return _outcome(upload_id, exc.report, language)
     shutil.rmtree(folder, ignore_errors=True)
-    return _outcome(upload_id, report)
+    return _outcome(upload_id, report, language)

@@ -95,6 +95,7 @@ def imports_upload(
             file.filename or "upload.csv",
             file.file,
             mapping=mapping_file,
+            language=page.lang.code,
         )
     except InvalidInput as exc:
         message = _("The file cannot be imported as it is.")
@@ -107,5 +108,7 @@ def imports_commit(
     page: PageDep, upload_id: str, csrf: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
     page.check_csrf(csrf)
-    outcome = commit_import(page.engine, page.settings, page.actor, upload_id)
+    outcome = commit_import(
+        page.engine, page.settings, page.actor, upload_id, language=page.lang.code
+    )
     return _page(page, outcome=outcome, kind=outcome.kind, status=200 if outcome.committed else 422)

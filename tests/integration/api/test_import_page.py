@@ -55,3 +55,18 @@ def test_the_page_speaks_hungarian(site: tuple[TestClient, object]) -> None:
     csrf = sign_in(client, "admin")
     client.post("/language", data={"lang": "hu", "csrf": csrf, "back": "/imports"})
     assert "Fájl ellenőrzése" in client.get("/imports").text
+
+
+def test_the_report_gives_reasons_in_the_users_language(
+    site: tuple[TestClient, object],
+) -> None:
+    client, _ = site
+    csrf = sign_in(client, "admin")
+    client.post("/language", data={"lang": "pl", "csrf": csrf, "back": "/imports"})
+    html = _upload(client, csrf, BAD)
+    assert "to nie jest adres e-mail" in html
+    assert "mniej niż 1900" in html
+    assert "not an e-mail address" not in html
+    client.post("/language", data={"lang": "hu", "csrf": csrf, "back": "/imports"})
+    html = _upload(client, csrf, BAD)
+    assert "nem e-mail-cím" in html and "kisebb, mint 1900" in html

@@ -48,6 +48,34 @@ def test_upload_reports_row_level_errors_and_writes_nothing(world: World) -> Non
     assert _customers(world) == before
 
 
+def test_issues_carry_code_figures_and_a_sentence_in_the_language_asked_for(
+    world: World,
+) -> None:
+    response = world.client.post(
+        "/api/v1/imports?lang=hu",
+        headers=world.headers("admin"),
+        data={"kind": "customers"},
+        files={"file": ("people.csv", BAD, "text/csv")},
+    )
+    assert response.status_code == 201, response.text
+    errors = {e["column"]: e for e in response.json()["errors"]}
+    assert errors["email"]["code"] == "email_invalid"
+    assert errors["email"]["reason"] == "nem e-mail-cím"
+    assert errors["birth_year"]["code"] == "int_too_small"
+    assert errors["birth_year"]["figures"] == {"minimum": 1900}
+    assert errors["birth_year"]["reason"] == "kisebb, mint 1900"
+    english = _upload(world, "admin", BAD)["errors"]
+    assert isinstance(english, list)
+    assert {e["reason"] for e in english} == {"not an e-mail address", "less than 1900"}
+    wrong = world.client.post(
+        "/api/v1/imports?lang=de",
+        headers=world.headers("admin"),
+        data={"kind": "customers"},
+        files={"file": ("people.csv", BAD, "text/csv")},
+    )
+    assert wrong.status_code == 422
+
+
 def test_a_clean_upload_is_committed_once(world: World) -> None:
     before = _customers(world)
     report = _upload(world, "admin", GOOD)

@@ -70,6 +70,75 @@ def test_rejected_import_exits_65_with_a_table_a_report_and_one_error_line(
         ("3", "total", "x"),
     }
     assert all(r["file"] == "orders.csv" for r in rows)
+    assert list(rows[0]) == ["file", "row", "column", "value", "reason", "severity", "code"]
+    by_cell = {(r["row"], r["column"]): (r["code"], r["reason"]) for r in rows}
+    assert by_cell[("3", "ordered_at")] == (
+        "date_invalid",
+        "not a valid date or date-time (expected e.g. 2024-03-15 14:30, 2024.03.15. 14:30)",
+    )
+    assert by_cell[("2", "customer")][0] == "reference_unknown"
+
+
+@pytest.mark.parametrize(
+    ("language", "date_reason", "reference_reason"),
+    [
+        (
+            "hu",
+            "nem érvényes dátum vagy időpont (várt formátum, pl. 2024-03-15 14:30, "
+            "2024.03.15. 14:30)",
+            "ismeretlen ügyfél: nincs sem az adatbázisban, sem a fájl elfogadott sorai között",
+        ),
+        (
+            "pl",
+            "nieprawidłowa data lub data z godziną (oczekiwany format, np. 2024-03-15 14:30, "
+            "2024.03.15. 14:30)",
+            "nieznany klient: brak w bazie i wśród zaakceptowanych wierszy tego pliku",
+        ),
+    ],
+)
+def test_rejections_are_written_in_the_language_asked_for(
+    db: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    language: str,
+    date_reason: str,
+    reference_reason: str,
+) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "external_id,customer,ordered_at,total\nO1,C404,2024-03-15,10\nO2,C404,2024-02-30,10\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "rejects.csv"
+    code, _, err = cli(
+        capsys,
+        "import",
+        "orders",
+        str(orders),
+        "--lang",
+        language,
+        "--report",
+        str(report),
+        "--db",
+        db,
+    )
+    assert code == 65
+    assert "date_invalid" in err  # the code column on screen
+    with report.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    by_cell = {(r["row"], r["column"]): (r["code"], r["reason"]) for r in rows}
+    assert by_cell[("3", "ordered_at")] == ("date_invalid", date_reason)
+    assert by_cell[("2", "customer")] == ("reference_unknown", reference_reason)
+
+
+def test_an_unknown_language_exits_65(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    users = tmp_path / "users.csv"
+    users.write_text("username,display_name,role\nanna,Anna,admin\n", encoding="utf-8")
+    code, _, err = cli(capsys, "import", "users", str(users), "--language", "de", "--db", db)
+    assert code == 65
+    assert "no import texts in 'de'" in err
 
 
 def test_screen_lists_the_first_rows_and_counts_the_rest(

@@ -243,7 +243,8 @@ def test_customer_with_an_email_already_stored_is_a_possible_duplicate(
     assert report.warnings.select("row", "column", "value").rows() == [
         (2, "email", "ODON@example.hu")
     ]
-    assert "C1" in report.warnings.get_column("reason")[0]
+    assert report.warnings.get_column("code")[0] == "email_duplicate_in_store"
+    assert "C1" in report.warnings.get_column("figures")[0]
 
 
 def test_batch_and_audit_entry_are_recorded(engine: Engine, tmp_path: Path) -> None:

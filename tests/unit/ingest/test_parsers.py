@@ -138,7 +138,8 @@ def test_choice_ignores_case_spaces_and_hyphens() -> None:
     )
     assert parsed.values.to_list() == ["targeted_ads", "organic", "targeted_ads", None]
     assert parsed.bad.to_list() == [False, False, False, True]
-    assert "targeted_ads" in parsed.reason
+    assert parsed.code == "choice_invalid"
+    assert parsed.figures == {"choices": ["targeted_ads", "organic"]}
 
 
 def test_email_and_country() -> None:

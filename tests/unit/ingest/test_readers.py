@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -71,7 +72,8 @@ def test_row_with_too_few_fields_is_rejected_with_its_spreadsheet_row(tmp_path: 
     assert table.rows == 3
     assert table.frame.get_column(ROW).to_list() == [2, 4]
     assert table.rejected.get_column("row").to_list() == [3]
-    assert "2 fields, the header has 3" in table.rejected.get_column("reason")[0]
+    assert table.rejected.get_column("code").to_list() == ["row_fields"]
+    assert json.loads(table.rejected.get_column("figures")[0]) == {"fields": 2, "expected": 3}
 
 
 def test_truncated_last_line_inside_quotes_is_rejected(tmp_path: Path) -> None:
@@ -80,7 +82,7 @@ def test_truncated_last_line_inside_quotes_is_rejected(tmp_path: Path) -> None:
     assert table.rows == 2
     assert table.frame.get_column("external_id").to_list() == ["C1"]
     assert table.rejected.get_column("row").to_list() == [3]
-    assert "truncated" in table.rejected.get_column("reason")[0]
+    assert table.rejected.get_column("code").to_list() == ["row_unreadable"]
 
 
 def test_truncated_last_line_with_missing_fields(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
@@ -55,7 +56,8 @@ def test_new_changed_and_unchanged_orders(tmp_path: Path) -> None:
     assert plan.updates.select("id", "total_minor").rows() == [(2, 2500)]
     assert plan.unchanged == 1
     assert plan.errors.select("row", "column", "value").rows() == [(5, "customer", "C9")]
-    assert "unknown customer" in plan.errors.get_column("reason")[0]
+    assert plan.errors.get_column("code")[0] == "reference_unknown"
+    assert json.loads(plan.errors.get_column("figures")[0]) == {"kind": "customers"}
     assert plan.inserts.height + plan.updates.height + plan.unchanged + 1 == 4
 
 
@@ -122,7 +124,8 @@ def test_email_matching_another_stored_customer_is_a_warning(tmp_path: Path) -> 
         batch, {"customers": _lookup({})}, existing, lambda n: list(range(1, n + 1)), emails
     )
     assert plan.warnings.select("row", "value").rows() == [(2, "Anna@Example.hu")]
-    assert "C1" in plan.warnings.get_column("reason")[0]
+    assert plan.warnings.get_column("code")[0] == "email_duplicate_in_store"
+    assert json.loads(plan.warnings.get_column("figures")[0]) == {"external_id": "C1"}
     assert plan.errors.height == 0
 
 

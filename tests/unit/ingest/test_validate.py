@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
@@ -12,6 +13,7 @@ from clientbase.errors import MappingError
 from clientbase.ingest.kinds import kind_spec
 from clientbase.ingest.mapping import Mapping, parse_mapping
 from clientbase.ingest.readers import ROW, read_table
+from clientbase.ingest.report import with_reasons
 from clientbase.ingest.validate import validate
 
 HUNGARIAN_ORDERS = (
@@ -81,7 +83,7 @@ def test_negative_quantity_is_a_returned_line_only_with_the_mapping(tmp_path: Pa
     text = "order,product,quantity,unit_price\nO1,P1,2,10\nO1,P2,-1,10\n"
     plain = validate(read_table(_csv(tmp_path, text)), kind_spec("order-lines"), Mapping())
     assert plain.errors.get_column("row").to_list() == [3]
-    assert "negative quantity" in plain.errors.get_column("reason")[0]
+    assert plain.errors.get_column("code")[0] == "quantity_negative"
     returns = parse_mapping({"format": {"negative_quantity": "return"}})
     batch = validate(read_table(_csv(tmp_path, text)), kind_spec("order-lines"), returns)
     assert batch.errors.height == 0
@@ -102,15 +104,25 @@ def test_malformed_rows_are_reported_with_row_column_value_and_reason(tmp_path: 
     )
     raw = read_table(_csv(tmp_path, text, "products.csv"))
     batch = validate(raw, kind_spec("products"), Mapping())
-    errors = {(r, c): (v, why) for r, c, v, why in batch.errors.iter_rows()}
-    assert errors[(3, "name")] == (None, "required value missing")
-    assert errors[(4, "price")][0] == "sok"
-    assert errors[(4, "price")][1].startswith("not an amount")
-    assert errors[(5, "price")] == ("-5", "negative amount")
-    assert errors[(6, "active")][0] == "talán"
-    assert errors[(7, "external_id")][0] == "P1"
-    assert "row 2" in errors[(7, "external_id")][1]
-    assert errors[(8, "external_id")] == (None, "required value missing")
+    errors = {
+        (r, c): (v, code, json.loads(figures))
+        for r, c, v, code, figures in batch.errors.iter_rows()
+    }
+    assert errors[(3, "name")] == (None, "required_missing", {})
+    assert errors[(4, "price")] == ("sok", "amount_invalid", {"decimal": ".", "digits": 2})
+    assert errors[(5, "price")] == ("-5", "amount_negative", {})
+    assert errors[(6, "active")] == ("talán", "bool_invalid", {})
+    assert errors[(7, "external_id")] == (
+        "P1",
+        "duplicate_key",
+        {"keys": "external_id", "first_row": 2},
+    )
+    assert errors[(8, "external_id")] == (None, "required_missing", {})
+    english = with_reasons(batch.errors, "en")
+    reasons = {(r, c): why for r, c, why in english.select("row", "column", "reason").iter_rows()}
+    assert reasons[(3, "name")] == "required value missing"
+    assert reasons[(4, "price")] == "not an amount (decimal point, at most 2 decimals)"
+    assert reasons[(7, "external_id")] == "duplicate: the same external_id as row 2"
     assert batch.frame.get_column(ROW).to_list() == [2]
     rejected = batch.errors.get_column("row").n_unique()
     assert batch.frame.height + rejected == raw.rows == 7
@@ -157,7 +169,8 @@ def test_possible_duplicate_customers_by_email_are_warnings(tmp_path: Path) -> N
     batch = validate(read_table(_csv(tmp_path, text)), kind_spec("customers"), Mapping())
     assert batch.errors.height == 0
     assert batch.warnings.select("row", "column").rows() == [(3, "email")]
-    assert "row 2" in batch.warnings.get_column("reason")[0]
+    assert batch.warnings.get_column("code")[0] == "email_duplicate_in_file"
+    assert json.loads(batch.warnings.get_column("figures")[0]) == {"first_row": 2}
 
 
 def test_mapping_to_a_missing_column_is_a_mapping_error(tmp_path: Path) -> None:

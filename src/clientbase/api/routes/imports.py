@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
 from clientbase.api.deps import ActorDep, EngineDep, SettingsDep
 from clientbase.services.import_uploads import (
@@ -16,6 +16,11 @@ from clientbase.services.import_uploads import (
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
+#: The language of the reasons' sentences; every issue also carries its code and figures.
+LanguageDep = Annotated[
+    str, Query(pattern="^(en|hu|pl)$", description="Language of the reasons: en, hu or pl.")
+]
+
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Upload and check an import")
 def imports_upload(
@@ -25,6 +30,7 @@ def imports_upload(
     kind: Annotated[str, Form(max_length=20, description=f"One of {', '.join(IMPORT_KINDS)}.")],
     file: Annotated[UploadFile, File(description="CSV, XLSX or Parquet.")],
     mapping: Annotated[UploadFile | None, File(description="A TOML column mapping.")] = None,
+    lang: LanguageDep = "en",
 ) -> ImportOutcome:
     """Stage the file and validate every row; nothing is written to the store yet.
 
@@ -38,14 +44,19 @@ def imports_upload(
         file.filename or "upload.csv",
         file.file,
         mapping=mapping.file if mapping is not None else None,
+        language=lang,
     )
 
 
 @router.post("/{upload_id}/commit", summary="Commit a checked import")
 def imports_commit(
-    engine: EngineDep, settings: SettingsDep, actor: ActorDep, upload_id: str
+    engine: EngineDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    upload_id: str,
+    lang: LanguageDep = "en",
 ) -> ImportOutcome:
     """Import the staged file, all or nothing. ``committed`` is false when rows were
     rejected (e.g. unknown references in the store): the report lists them, nothing changed.
     """
-    return commit_import(engine, settings, actor, upload_id)
+    return commit_import(engine, settings, actor, upload_id, language=lang)
