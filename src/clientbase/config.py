@@ -20,6 +20,10 @@ environment variables prefixed ``CLIENTBASE_`` and the defaults below::
     CLIENTBASE_DB_MAX_OVERFLOW      extra connections opened under load (default: 30); the
                                     pool then covers the server's 40 worker threads
     CLIENTBASE_WORKERS              server processes of ``clientbase serve`` (default: 2)
+    CLIENTBASE_TOKEN                an API token (``clientbase tokens create``): the score
+                                    queries of the CLI (``customers``, ``explain``,
+                                    ``funnel``, ``whale``) act as its user, with that user's
+                                    scope, instead of as the local administrator
 
 Nothing is built at import time: call :func:`get_settings` when settings are needed.
 """
@@ -70,6 +74,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=30, ge=0)
     workers: int = Field(default=2, ge=1, le=64)
+    token: SecretStr | None = None
 
     @field_validator("currency")
     @classmethod

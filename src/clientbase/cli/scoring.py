@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from clientbase.cli.common import console, settings_from
+from clientbase.cli.common import TokenOption, acting_actor, console, settings_from
 from clientbase.cli.output import OutputFormat, emit_document, emit_rows, emit_table
 from clientbase.security.actor import Actor
 
@@ -76,13 +76,15 @@ def customers(
     run: RunOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
     out: OutOption = None,
+    token: TokenOption = None,
 ) -> None:
-    """List scored customers, filtered by rung and category."""
+    """List scored customers you may see, filtered by rung and category."""
     from clientbase.services.score_queries import customers_table, parse_category, parse_rung
 
+    settings = settings_from(ctx)
     table = customers_table(
-        settings_from(ctx),
-        Actor.local_operator(),
+        settings,
+        acting_actor(settings, token),
         rung=parse_rung(rung),
         category=parse_category(category),
         run_id=run,
@@ -98,13 +100,14 @@ def explain(
     run: RunOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
     out: OutOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Why a customer is on their rung and in their category, with their figures."""
     from clientbase.services.score_queries import explain_customer
 
-    e = explain_customer(
-        settings_from(ctx), Actor.local_operator(), customer, run_id=run, language=language
-    )
+    settings = settings_from(ctx)
+    actor = acting_actor(settings, token)
+    e = explain_customer(settings, actor, customer, run_id=run, language=language)
     document = {
         "customer_id": e.customer_id,
         "run_id": e.run_id,
@@ -144,11 +147,14 @@ def funnel(
     window: Annotated[int, typer.Option("--window", help="Days allowed to climb.")] = 365,
     fmt: FormatOption = OutputFormat.TABLE,
     out: OutOption = None,
+    token: TokenOption = None,
 ) -> None:
-    """Customers per rung, conversion to the next rung, time to climb, fall-backs."""
+    """Customers per rung, conversion to the next rung, time to climb, fall-backs (over the
+    customers you may see)."""
     from clientbase.services.score_queries import funnel_report
 
-    report = funnel_report(settings_from(ctx), Actor.local_operator(), window_days=window)
+    settings = settings_from(ctx)
+    report = funnel_report(settings, acting_actor(settings, token), window_days=window)
     if fmt is OutputFormat.JSON:
         emit_document(report, fmt, out=out)
         return
@@ -168,11 +174,14 @@ def whale(
     run: RunOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
     out: OutOption = None,
+    token: TokenOption = None,
 ) -> None:
-    """The whale curve, profit by rung and category, and the worst loss-makers."""
+    """The whale curve, profit by rung and category, and the worst loss-makers (over the
+    customers you may see)."""
     from clientbase.services.score_queries import whale_report
 
-    report = whale_report(settings_from(ctx), Actor.local_operator(), run_id=run, points=points)
+    settings = settings_from(ctx)
+    report = whale_report(settings, acting_actor(settings, token), run_id=run, points=points)
     if fmt is OutputFormat.JSON:
         emit_document(report, fmt, out=out)
         return

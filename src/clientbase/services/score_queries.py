@@ -1,7 +1,12 @@
 """Reading score runs: customer lists, one customer explained, the funnel, the whale curve.
 
-Every function reads completed runs only (the latest, unless a run id is given) and needs
-a role of :data:`clientbase.services.scoring.SCORING_ROLES`.
+Every function reads completed runs only (the latest, unless a run id is given) and covers
+only what the actor may see, exactly as the dashboard and the API do
+(:mod:`clientbase.security.rbac`): a representative their own customers, a manager their
+team's, an analyst and an admin every customer. Lists, explanations, counts and totals are
+built from score rows, which hold no personal data, so an analyst's (pseudonymised) view
+shows none either. A customer out of scope is :class:`~clientbase.errors.NotFound`, as in
+the customer 360, so its existence does not leak.
 """
 
 from __future__ import annotations
@@ -23,18 +28,18 @@ from clientbase.domain.reasons import Reason, build_reasons, render, render_reas
 from clientbase.domain.vocabulary import Rung, ValueCategory
 from clientbase.errors import InvalidInput, NotFound
 from clientbase.security.actor import Actor
-from clientbase.security.rbac import Permission, require
+from clientbase.security.rbac import Permission, Scope, require
 from clientbase.services.access import (
     audited_denials,
+    customer_clause,
     load_scope,
     visible_customer,
     visible_customer_ids,
 )
 from clientbase.services.customers import latest_run as latest_finished_run
 from clientbase.services.database import connect
-from clientbase.services.scoring import require_scoring_role
-from clientbase.storage.orm import CustomerScore, Event, Order, ScoreRun
-from clientbase.storage.scores import latest_run, read_scores, run_by_id
+from clientbase.storage.orm import Customer, CustomerScore, Event, Order, ScoreRun
+from clientbase.storage.scores import SCORE_ARROW_TYPES, latest_run, read_scores, run_by_id
 from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -115,6 +120,48 @@ def _visible(engine: Engine, actor: Actor, action: str) -> list[int] | None:
         return visible_customer_ids(uow.session, load_scope(uow.session, actor))
 
 
+def _scope(engine: Engine, actor: Actor, action: str, permission: Permission) -> Scope:
+    """Check that the actor may do ``permission`` (a denial is audited), and their scope."""
+    with audited_denials(engine, actor, action), UnitOfWork(engine) as uow:
+        require(actor, permission)
+        return load_scope(uow.session, actor)
+
+
+def _scoped_scores(
+    engine: Engine,
+    scope: Scope,
+    run_id: int,
+    columns: list[str],
+    *,
+    where: dict[str, Any],
+    limit: int | None,
+) -> pa.Table:
+    """Score rows of one run for the customers in scope, by customer id.
+
+    The scope is applied in SQL (a join to the customers' owners), so ``limit`` counts
+    visible customers only.
+    """
+    if scope.everything:
+        return read_scores(engine, [run_id], columns, where=where, limit=limit)
+    scores = CustomerScore.__table__
+    names = ["run_id", "customer_id", *(c for c in columns if c not in {"run_id", "customer_id"})]
+    query = (
+        select(*(scores.c[n] for n in names))
+        .select_from(scores.join(Customer, Customer.id == scores.c.customer_id))
+        .where(scores.c.run_id == run_id, customer_clause(scope))
+    )
+    for key, value in where.items():
+        query = query.where(scores.c[key] == value)
+    query = query.order_by(scores.c.customer_id)
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pa.table(
+        {n: pa.array([r[i] for r in rows], type=SCORE_ARROW_TYPES[n]) for i, n in enumerate(names)}
+    )
+
+
 def _reasons(row: dict[str, Any], policy: Policy) -> list[Reason]:
     """The reasons of one score row (the same for the CLI's ``explain`` and the pages)."""
     if not row.get("rung_reason"):
@@ -160,17 +207,17 @@ def customers_table(
     run_id: int | None = None,
     limit: int | None = 1000,
 ) -> pa.Table:
-    """Scored customers of a run, filtered by rung and/or category."""
-    require_scoring_role(actor)
+    """Scored customers of a run that the actor may see, filtered by rung and/or category."""
     engine = connect(settings)
     try:
+        scope = _scope(engine, actor, "scores.list", Permission.CUSTOMERS_READ)
         rid, _, _ = _run(engine, run_id)
         where: dict[str, Any] = {}
         if rung is not None:
             where["rung"] = rung
         if category is not None:
             where["category"] = category
-        table = read_scores(engine, [rid], LIST_COLUMNS, where=where, limit=limit)
+        table = _scoped_scores(engine, scope, rid, LIST_COLUMNS, where=where, limit=limit)
     finally:
         engine.dispose()
     return table.drop_columns(["run_id"])
@@ -225,10 +272,17 @@ def explain_customer(
     language: str = "en",
 ) -> Explanation:
     """Features, rung, category, reasons (structured and in words) and timeline of one
-    customer in a run (default: the latest)."""
-    require_scoring_role(actor)
+    customer in a run (default: the latest).
+
+    Scoped like the customer 360: a customer the actor may not see is :class:`NotFound`
+    (and the denial is audited).
+    """
     engine = connect(settings)
     try:
+        denials = audited_denials(engine, actor, "customer.explain", customer_id=customer_id)
+        with denials, UnitOfWork(engine) as uow:
+            require(actor, Permission.CUSTOMERS_READ)
+            visible_customer(uow.session, load_scope(uow.session, actor), customer_id)
         rid, as_of, policy = _run(engine, run_id)
         table = read_scores(engine, [rid], where={"customer_id": customer_id})
         if table.num_rows == 0:
@@ -318,8 +372,8 @@ def ladder_funnel(engine: Engine, actor: Actor, *, window_days: int = 365) -> di
 
 def funnel_report(settings: Settings, actor: Actor, *, window_days: int = 365) -> dict[str, Any]:
     """Customers per rung (latest run), conversion to a higher rung within ``window_days``,
-    median days to climb, and the moves between consecutive runs."""
-    require_scoring_role(actor)
+    median days to climb, and the moves between consecutive runs, over the customers the
+    actor may see."""
     engine = connect(settings)
     try:
         return ladder_funnel(engine, actor, window_days=window_days)
@@ -383,8 +437,7 @@ def whale_report(
     top_losses: int = 10,
 ) -> dict[str, Any]:
     """The whale curve of a run, profit by rung and category, and the worst loss-makers
-    with the cost lines that put each under water."""
-    require_scoring_role(actor)
+    with the cost lines that put each under water, over the customers the actor may see."""
     engine = connect(settings)
     try:
         return profitability(engine, actor, run_id=run_id, points=points, top_losses=top_losses)

@@ -1,4 +1,5 @@
-"""User use cases: add, disable (ending their sessions and tokens at once), list, locale."""
+"""User use cases: add, disable (ending their sessions and tokens at once), list, locale,
+and who an API token speaks for at the command line."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from sqlalchemy import ColumnElement, CursorResult, Engine, delete, or_, select,
 from sqlalchemy.orm import Session
 
 from clientbase.domain.vocabulary import Role
-from clientbase.errors import Conflict, InvalidInput, NotFound
+from clientbase.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from clientbase.security.actor import Actor
-from clientbase.security.credentials import hash_password
+from clientbase.security.credentials import hash_password, token_digest
 from clientbase.security.rbac import Permission, require
 from clientbase.services.access import audited_denials
 from clientbase.services.audit import record
@@ -23,6 +24,7 @@ from clientbase.storage.unit_of_work import UnitOfWork
 __all__ = [
     "LOCALES",
     "UserView",
+    "actor_for_cli_token",
     "add_user",
     "disable_user",
     "find_user",
@@ -208,3 +210,61 @@ def set_locale(engine: Engine, actor: Actor, locale: str) -> None:
             raise NotFound(f"no user {actor.user_id}")
         user.locale = locale
         uow.commit()
+
+
+_RENEW_HINT = "an administrator or its user can create a new one with `clientbase tokens create`"
+#: Why a token is refused: the message and the hint.
+_TOKEN_REFUSALS = {
+    "unknown": ("the token is not valid: no such token", _RENEW_HINT),
+    "revoked": ("the token was revoked", _RENEW_HINT),
+    "expired": ("the token has expired", _RENEW_HINT),
+    "user_disabled": ("the token's user is disabled", "only an administrator can help"),
+}
+
+
+def actor_for_cli_token(engine: Engine, token: str) -> Actor:
+    """The user an API token belongs to, for the command line's ``--token``.
+
+    The CLI otherwise acts as the local administrator; with a token it acts as that user,
+    with their role and scope. The one asking holds the token, so a refusal says why;
+    it is audited as a failed sign-in (``login.failed``, ``via: token``).
+
+    Raises
+    ------
+    AuthenticationFailed
+        An unknown, revoked or expired token, or one whose user is disabled.
+    """
+    now = utcnow()
+    with UnitOfWork(engine) as uow:
+        found = uow.session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == token_digest(token.strip()))
+        ).first()
+        user_id: int | None = None
+        if found is None:
+            reason = "unknown"
+        else:
+            api_token, user = found
+            user_id = user.id
+            if not user.active:
+                reason = "user_disabled"
+            elif api_token.revoked_at is not None:
+                reason = "revoked"
+            elif api_token.expires_at is not None and api_token.expires_at <= now:
+                reason = "expired"
+            else:
+                return Actor(user_id=user.id, username=user.username, role=Role(user.role))
+    anonymous = Actor(user_id=None, username="token:cli", role=Role.REPRESENTATIVE)
+    with UnitOfWork(engine, write=True) as uow:
+        record(
+            uow.session,
+            anonymous,
+            "login.failed",
+            entity="user" if user_id is not None else None,
+            entity_id=user_id,
+            detail={"via": "token", "reason": reason},
+        )
+        uow.commit()
+    message, hint = _TOKEN_REFUSALS[reason]
+    raise AuthenticationFailed(message, hint=hint)
