@@ -24,6 +24,9 @@ environment variables prefixed ``CLIENTBASE_`` and the defaults below::
                                     queries of the CLI (``customers``, ``explain``,
                                     ``funnel``, ``whale``) act as its user, with that user's
                                     scope, instead of as the local administrator
+    CLIENTBASE_COMPUTE              where score runs compute the features: ``duckdb`` (in
+                                    process, the default) or ``database`` (inside a
+                                    PostgreSQL store)
 
 Nothing is built at import time: call :func:`get_settings` when settings are needed.
 """
@@ -33,7 +36,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +78,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=30, ge=0)
     workers: int = Field(default=2, ge=1, le=64)
     token: SecretStr | None = None
+    compute: Literal["duckdb", "database"] = "duckdb"
 
     @field_validator("currency")
     @classmethod

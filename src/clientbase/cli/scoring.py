@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,13 @@ FormatOption = Annotated[
 ]
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")]
 RunOption = Annotated[int | None, typer.Option("--run", help="Score run id (default: latest).")]
+
+
+class ComputeChoice(StrEnum):
+    """Where ``score`` computes the features."""
+
+    DUCKDB = "duckdb"
+    DATABASE = "database"
 
 
 def register(app: typer.Typer) -> None:
@@ -49,12 +57,24 @@ def score(
     policy: Annotated[
         Path | None, typer.Option("--policy", help="TOML policy file that overrides the default.")
     ] = None,
+    compute: Annotated[
+        ComputeChoice | None,
+        typer.Option(
+            "--compute",
+            help="Where to compute the features: duckdb (in process) or database (inside a "
+            "PostgreSQL store). Default: CLIENTBASE_COMPUTE, else duckdb.",
+        ),
+    ] = None,
 ) -> None:
     """Score every customer (features, rung, category, reasons) and save the run."""
     from clientbase.services.scoring import run_score
 
     summary = run_score(
-        settings_from(ctx), Actor.local_operator(), as_of=_date(as_of), policy_path=policy
+        settings_from(ctx),
+        Actor.local_operator(),
+        as_of=_date(as_of),
+        policy_path=policy,
+        compute=compute.value if compute else None,
     )
     console.print(
         f"Score run {summary.run_id}: {summary.customers_scored} customers as of "

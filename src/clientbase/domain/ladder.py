@@ -174,14 +174,10 @@ class Classification:
         return decode(self.category_reason_code, CATEGORY_REASONS)
 
 
-def first_match(conditions: list[Array], choices: list[int], default: int) -> Array:
-    """Per element, the choice of the first true condition (``default`` when none is), int8.
-
-    Same result as ``np.select``, several times faster: masked assignments from the last
-    condition to the first, so that the first true one is written last.
-    """
+def first_match(conditions: list[Array], choices: list[Any], default: Any) -> Array:
+    """An object array holding, per element, the choice of the first true condition."""
     shape = np.shape(conditions[0]) if conditions else ()
-    out = np.full(shape, default, dtype=np.int8)
+    out = np.full(shape, default, dtype=object)
     for condition, choice in reversed(list(zip(conditions, choices, strict=True))):
         out[np.asarray(condition, dtype=bool)] = choice
     return out
@@ -257,7 +253,7 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
     advocate = member & signal & ~detractor
     partner = advocate & (converted >= r.partner_min_converted_referrals)
 
-    rung = first_match(
+    rung = np.select(
         [partner, advocate, member, client, occasions == 1, interest > 0],
         [
             Rung.PARTNER,
@@ -268,8 +264,8 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
             Rung.PROSPECT,
         ],
         default=Rung.SUSPECT,
-    )
-    reason = first_match(
+    ).astype(np.int8)
+    reason = np.select(
         [partner, advocate, member & regular, member, client, occasions == 1, interest > 0],
         _index(
             RUNG_REASONS,
@@ -282,8 +278,8 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
             "prospect",
         ),
         default=RUNG_REASONS.index("suspect"),
-    )
-    blocker = first_match(
+    ).astype(np.int8)
+    blocker = np.select(
         [
             partner,
             advocate,
@@ -306,7 +302,7 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
             "never_bought",
         ),
         default=RUNG_BLOCKERS.index("no_interest"),
-    )
+    ).astype(np.int8)
     return rung, reason, blocker
 
 
@@ -353,7 +349,9 @@ def categories(
     ]
     # The conditions stand in the order of CATEGORY_REASONS (first match wins, the last
     # reason is the fallback); a reason's category is the word before its dot.
-    reason = first_match(conditions, list(range(len(conditions))), default=len(conditions))
+    reason = np.select(conditions, list(range(len(conditions))), default=len(conditions)).astype(
+        np.int8
+    )
     category = _CATEGORY_OF_REASON[reason]
     return category, reason
 

@@ -5,6 +5,15 @@ Arrow) -> compute (DuckDB features, the domain's rules) -> persist (the run row,
 customers' rows in one bulk append) -> audit -> commit. A run is visible to readers only
 once its status is ``completed``; a run that fails is left with status ``failed`` and no
 customer rows.
+
+Where the features are computed is a choice (``compute``, the ``CLIENTBASE_COMPUTE`` setting):
+
+* ``duckdb`` (the default): the store's tables are read into Arrow and the features computed
+  in an in-process DuckDB, on SQLite and PostgreSQL stores alike;
+* ``database``: on a PostgreSQL store, the same Ibis feature expression, and the
+  repeat-purchase summary of the lifetime step, run inside the database over its own tables
+  (:mod:`clientbase.analytics.store_inputs`), on one read-only snapshot; only one row per
+  customer travels. The rules, the lifetime models and the persistence are the same.
 """
 
 from __future__ import annotations
@@ -13,22 +22,28 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlalchemy.engine import make_url
 
 from clientbase.analytics.engine import Engine
-from clientbase.analytics.scoring import score_inputs
+from clientbase.analytics.features import customer_features
+from clientbase.analytics.lifetime import gross_margin_ratio, repeat_purchase_summary
+from clientbase.analytics.scoring import classify_features, score_inputs
 from clientbase.analytics.sources import normalise_inputs, store_queries
+from clientbase.analytics.store_inputs import store_inputs
 from clientbase.config import Settings
+from clientbase.domain.lifetime import LifetimeOptions
 from clientbase.domain.policy import Policy, default_policy, parse_policy, policy_hash
 from clientbase.domain.vocabulary import Role
-from clientbase.errors import NotFound, PermissionDenied
+from clientbase.errors import ConfigurationError, NotFound, PermissionDenied, StorageError
 from clientbase.security.actor import Actor
 from clientbase.services import audit
 from clientbase.services.database import connect
-from clientbase.services.lifetime import LifetimeResult, lifetime_for_orders
+from clientbase.services.lifetime import LifetimeResult, lifetime_for_orders, lifetime_values
 from clientbase.storage.arrow_io import ArrowQuery, fetch_tables, store_dialect
 from clientbase.storage.orm import ScoreRun
 from clientbase.storage.scores import append_scores
@@ -36,6 +51,7 @@ from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "SCORING_ROLES",
+    "Compute",
     "ScoreRunSummary",
     "compute_run",
     "compute_scores",
@@ -48,6 +64,9 @@ __all__ = [
 #: Roles that may run and read customer scores (representatives see only their own
 #: customers, which needs the ownership filter of a later issue).
 SCORING_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.ANALYST})
+
+#: Where the features are computed: in-process DuckDB, or inside the (PostgreSQL) store.
+Compute = Literal["duckdb", "database"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +116,12 @@ def compute_scores(
     *,
     p_alive: pa.Table | None = None,
     engine: Engine | None = None,
+    compute: Compute = "duckdb",
 ) -> pa.Table:
     """Read the store as of ``as_of`` and score every customer (nothing is written)."""
-    scores, _ = compute_run(database_url, as_of, policy, p_alive=p_alive, engine=engine)
+    scores, _ = compute_run(
+        database_url, as_of, policy, p_alive=p_alive, engine=engine, compute=compute
+    )
     return scores
 
 
@@ -110,6 +132,7 @@ def compute_run(
     *,
     p_alive: pa.Table | None = None,
     engine: Engine | None = None,
+    compute: Compute = "duckdb",
 ) -> tuple[pa.Table, LifetimeResult | None]:
     """Score every customer, with the lifetime-value step of the policy (issue #4).
 
@@ -118,7 +141,20 @@ def compute_run(
     member rung and the "lost" category) and each buyer gets the expected purchases in the
     next 12 months and the CLV. When no model can be fitted, the rhythm rule decides alone
     and the returned :class:`LifetimeResult` says why.
+
+    ``compute="database"`` computes the features and the repeat-purchase summary inside a
+    PostgreSQL store (``engine`` is then not used); the results are the same.
+
+    Raises
+    ------
+    ConfigurationError
+        ``compute="database"`` on a store that is not PostgreSQL.
     """
+    if compute == "database":
+        scores, lifetime = _compute_in_database(database_url, as_of, policy, p_alive)
+        return _with_lifetime(scores, lifetime), lifetime
+    if compute != "duckdb":
+        raise ConfigurationError(f"unknown compute {compute!r}: use duckdb or database")
     inputs = read_store(database_url, as_of)
     own = engine is None
     eng = engine or Engine()
@@ -128,22 +164,89 @@ def compute_run(
             lifetime = lifetime_for_orders(inputs["orders"], as_of, policy.lifetime, eng)
             if lifetime.table is not None:
                 p_alive = lifetime.table.select(["customer_id", "p_alive"])
-        scores = score_inputs(inputs, as_of, policy, p_alive=p_alive)
+        scores = score_inputs(inputs, as_of, policy, engine=eng, p_alive=p_alive)
     finally:
         if own:
             eng.close()
-    if lifetime is not None and lifetime.table is not None:
-        index = pc.index_in(
-            scores.column("customer_id"), value_set=lifetime.table.column("customer_id")
+    return _with_lifetime(scores, lifetime), lifetime
+
+
+def _with_lifetime(scores: pa.Table, lifetime: LifetimeResult | None) -> pa.Table:
+    """``scores`` with each buyer's expected purchases and CLV from a fitted lifetime step."""
+    if lifetime is None or lifetime.table is None:
+        return scores
+    index = pc.index_in(
+        scores.column("customer_id"), value_set=lifetime.table.column("customer_id")
+    )
+    for name in ("expected_purchases_12m", "clv_minor"):
+        values = pc.take(lifetime.table.column(name), index)
+        position = scores.schema.get_field_index(name)
+        if position >= 0:
+            scores = scores.set_column(position, name, values)
+        else:
+            scores = scores.append_column(name, values)
+    return scores
+
+
+def _postgres_uri(database_url: str) -> str:
+    """The libpq URI of a PostgreSQL store; refuse any other store clearly."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend != "postgresql":
+        raise ConfigurationError(
+            f"features can be computed inside the database only on a PostgreSQL store, "
+            f"and this store is {backend}",
+            hint="use --compute duckdb (the default; CLIENTBASE_COMPUTE=duckdb) with this store",
         )
-        for name in ("expected_purchases_12m", "clv_minor"):
-            values = pc.take(lifetime.table.column(name), index)
-            position = scores.schema.get_field_index(name)
-            if position >= 0:
-                scores = scores.set_column(position, name, values)
-            else:
-                scores = scores.append_column(name, values)
-    return scores, lifetime
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _lifetime_in_database(
+    engine: Engine, orders: ir.Table, as_of: date, options: LifetimeOptions
+) -> LifetimeResult:
+    """:func:`~clientbase.services.lifetime.lifetime_for_orders` with the summary and the
+    margin computed by ``engine`` from the store's orders, where they are."""
+    summary = engine.to_arrow(repeat_purchase_summary(orders, as_of))
+    totals = engine.to_arrow(gross_margin_ratio(orders, as_of)).to_pylist()[0]
+    revenue = totals["revenue_minor"] or 0
+    margin = (totals["gross_margin_minor"] or 0) / revenue if revenue > 0 else 1.0
+    result = lifetime_values(summary, options, margin=margin)
+    result.params["margin"] = round(margin, 6)
+    return result
+
+
+def _compute_in_database(
+    database_url: str, as_of: date, policy: Policy, p_alive: pa.Table | None
+) -> tuple[pa.Table, LifetimeResult | None]:
+    """Features (and the lifetime summary) inside the PostgreSQL store, then the rules."""
+    uri = _postgres_uri(database_url)
+    try:
+        import psycopg
+
+        engine = Engine.in_postgres(uri)
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise ConfigurationError(
+            f"in-database compute needs Ibis's PostgreSQL backend: {exc}",
+            hint="install clientbase[postgres]",
+        ) from exc
+    except psycopg.Error as exc:
+        raise StorageError(f"cannot open the PostgreSQL store: {exc}") from exc
+    lifetime = None
+    try:
+        with engine, engine.snapshot():
+            inputs = store_inputs(engine.source, as_of)
+            if p_alive is None and policy.lifetime.enabled:
+                lifetime = _lifetime_in_database(engine, inputs.orders, as_of, policy.lifetime)
+                if lifetime.table is not None:
+                    p_alive = lifetime.table.select(["customer_id", "p_alive"])
+            features = engine.to_arrow(customer_features(inputs, as_of, policy))
+    except psycopg.Error as exc:
+        raise StorageError(f"the features could not be computed in the store: {exc}") from exc
+    column = None
+    if p_alive is not None:
+        index = pc.index_in(features.column("customer_id"), value_set=p_alive.column("customer_id"))
+        column = pc.take(p_alive.column("p_alive"), index)
+    return classify_features(features, policy, column), lifetime
 
 
 def _lifetime_note(lifetime: LifetimeResult | None, given: pa.Table | None) -> dict[str, Any]:
@@ -178,20 +281,28 @@ def run_score(
     as_of: date | None = None,
     policy_path: Path | None = None,
     p_alive: pa.Table | None = None,
+    compute: Compute | None = None,
 ) -> ScoreRunSummary:
     """Score every customer as of ``as_of`` (default: today, UTC) and persist the run.
+
+    ``compute`` says where the features are computed (default: the ``compute`` setting);
+    see the module docstring.
 
     Raises
     ------
     PermissionDenied
         The actor's role may not run scores.
     ConfigurationError, NotFound
-        The policy file is wrong or missing.
+        The policy file is wrong or missing, or ``compute="database"`` on a store that is
+        not PostgreSQL.
     StorageError
         The store could not be read or written (the run is marked ``failed``).
     """
     require_scoring_role(actor)
     policy = load_policy(policy_path)
+    where: Compute = compute or settings.compute
+    if where == "database":
+        _postgres_uri(settings.database_url)  # refuse before a run row is written
     day = as_of or datetime.now(UTC).date()
     digest = policy_hash(policy)
     engine = connect(settings)
@@ -207,6 +318,7 @@ def run_score(
                     "policy": policy.to_dict(),
                     "policy_source": str(policy_path) if policy_path else "default",
                     "p_alive": p_alive is not None,
+                    "compute": where,
                 },
                 started_by_id=actor.user_id,
             )
@@ -217,7 +329,9 @@ def run_score(
         # Bulk reads and writes of a SQLite store run in child processes (their ADBC
         # driver is a second copy of SQLite), so this engine's connections may stay open.
         try:
-            scores, lifetime = compute_run(settings.database_url, day, policy, p_alive=p_alive)
+            scores, lifetime = compute_run(
+                settings.database_url, day, policy, p_alive=p_alive, compute=where
+            )
             written = append_scores(settings.database_url, run_id, scores)
         except BaseException:
             with UnitOfWork(engine) as uow:
