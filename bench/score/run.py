@@ -20,15 +20,13 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from clientbase.analytics.engine import Engine
-from clientbase.analytics.features import FeatureInputs, customer_features
-from clientbase.analytics.occasions import occasion_table
+from clientbase.analytics.columnar import customer_feature_table
 from clientbase.analytics.scoring import classify_features, score_inputs
 from clientbase.config import get_settings
 from clientbase.domain.policy import Policy, default_policy
@@ -51,18 +49,11 @@ def _peak_mb(who: int) -> float:
 
 
 def _stages(inputs: dict[str, pa.Table], as_of: date, policy: Policy) -> dict[str, float]:
-    """One more scoring, timed stage by stage (numpy occasions, DuckDB features, rules)."""
+    """One more scoring, timed stage by stage (feature kernels, rules)."""
     times: dict[str, float] = {}
-    with Engine() as engine:
-        started = time.perf_counter()
-        start = as_of - timedelta(days=policy.windows.trailing_days)
-        occasions = occasion_table(inputs["orders"], as_of, start)
-        times["occasions_numpy"] = time.perf_counter() - started
-        started = time.perf_counter()
-        tables = FeatureInputs(**{name: engine.table(data) for name, data in inputs.items()})
-        expr = customer_features(tables, as_of, policy, occasions=engine.table(occasions))
-        features = engine.to_arrow(expr)
-        times["features_duckdb"] = time.perf_counter() - started
+    started = time.perf_counter()
+    features = customer_feature_table(inputs, as_of, policy)
+    times["features_kernels"] = time.perf_counter() - started
     started = time.perf_counter()
     classify_features(features, policy)
     times["rules_numpy"] = time.perf_counter() - started

@@ -1,6 +1,7 @@
 """From the store's activity to scored customers: features, then the domain's rules.
 
-:func:`score_inputs` runs the feature expression on the engine and applies
+:func:`score_inputs` computes the features in process
+(:mod:`clientbase.analytics.columnar`, equal to the Ibis expression) and applies
 :func:`clientbase.domain.ladder.classify` and :func:`clientbase.domain.rfm.rfm_scores` to the
 resulting columns (numpy over whole columns), returning one Arrow table with every feature,
 the RFM scores and segment, the rung, the category and the reason codes.
@@ -8,16 +9,14 @@ the RFM scores and segment, the rung, the category and the reason codes.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clientbase.analytics.engine import Engine
-from clientbase.analytics.features import FeatureInputs, customer_features
-from clientbase.analytics.occasions import occasion_table
+from clientbase.analytics.columnar import customer_feature_table
 from clientbase.domain.ladder import (
     CATEGORIES,
     CATEGORY_REASONS,
@@ -109,10 +108,13 @@ def score_inputs(
     as_of: date,
     policy: Policy,
     *,
-    engine: Engine | None = None,
     p_alive: pa.Table | None = None,
 ) -> pa.Table:
     """Features, RFM, rungs, categories and reason codes of every customer, as Arrow.
+
+    The features are computed in process by
+    :func:`clientbase.analytics.columnar.customer_feature_table`, which gives what the Ibis
+    expression :func:`clientbase.analytics.features.customer_features` gives.
 
     Parameters
     ----------
@@ -122,21 +124,7 @@ def score_inputs(
     p_alive
         Optional ``customer_id, p_alive`` table from a fitted model (issue #4).
     """
-    own = engine is None
-    eng = engine or Engine()
-    try:
-        tables = FeatureInputs(
-            **{
-                name: eng.table(inputs[name])
-                for name in ("orders", "events", "customers", "campaigns", "responses")
-            }
-        )
-        start = as_of - timedelta(days=policy.windows.trailing_days)
-        occasions = eng.table(occasion_table(inputs["orders"], as_of, start))
-        features = eng.to_arrow(customer_features(tables, as_of, policy, occasions=occasions))
-    finally:
-        if own:
-            eng.close()
+    features = customer_feature_table(inputs, as_of, policy)
     column = None
     if p_alive is not None:
         index = pc.index_in(features.column("customer_id"), value_set=p_alive.column("customer_id"))

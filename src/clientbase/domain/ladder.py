@@ -174,10 +174,14 @@ class Classification:
         return decode(self.category_reason_code, CATEGORY_REASONS)
 
 
-def first_match(conditions: list[Array], choices: list[Any], default: Any) -> Array:
-    """An object array holding, per element, the choice of the first true condition."""
+def first_match(conditions: list[Array], choices: list[int], default: int) -> Array:
+    """Per element, the choice of the first true condition (``default`` when none is), int8.
+
+    Same result as ``np.select``, several times faster: masked assignments from the last
+    condition to the first, so that the first true one is written last.
+    """
     shape = np.shape(conditions[0]) if conditions else ()
-    out = np.full(shape, default, dtype=object)
+    out = np.full(shape, default, dtype=np.int8)
     for condition, choice in reversed(list(zip(conditions, choices, strict=True))):
         out[np.asarray(condition, dtype=bool)] = choice
     return out
@@ -253,7 +257,7 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
     advocate = member & signal & ~detractor
     partner = advocate & (converted >= r.partner_min_converted_referrals)
 
-    rung = np.select(
+    rung = first_match(
         [partner, advocate, member, client, occasions == 1, interest > 0],
         [
             Rung.PARTNER,
@@ -264,8 +268,8 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
             Rung.PROSPECT,
         ],
         default=Rung.SUSPECT,
-    ).astype(np.int8)
-    reason = np.select(
+    )
+    reason = first_match(
         [partner, advocate, member & regular, member, client, occasions == 1, interest > 0],
         _index(
             RUNG_REASONS,
@@ -278,8 +282,8 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
             "prospect",
         ),
         default=RUNG_REASONS.index("suspect"),
-    ).astype(np.int8)
-    blocker = np.select(
+    )
+    blocker = first_match(
         [
             partner,
             advocate,
@@ -302,7 +306,7 @@ def rungs(features: Mapping[str, Array], policy: Policy, active: Array) -> tuple
             "never_bought",
         ),
         default=RUNG_BLOCKERS.index("no_interest"),
-    ).astype(np.int8)
+    )
     return rung, reason, blocker
 
 
@@ -349,9 +353,7 @@ def categories(
     ]
     # The conditions stand in the order of CATEGORY_REASONS (first match wins, the last
     # reason is the fallback); a reason's category is the word before its dot.
-    reason = np.select(conditions, list(range(len(conditions))), default=len(conditions)).astype(
-        np.int8
-    )
+    reason = first_match(conditions, list(range(len(conditions))), default=len(conditions))
     category = _CATEGORY_OF_REASON[reason]
     return category, reason
 

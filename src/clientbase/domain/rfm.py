@@ -49,14 +49,9 @@ def _strictly_less(pool: Array) -> Array:
             counts = np.bincount(shifted)
             below: Array = (np.cumsum(counts) - counts)[shifted]
             return below
-    order = np.argsort(pool, kind="stable")
-    ordered = pool[order]
-    first = np.ones(n, dtype=bool)
-    first[1:] = ordered[1:] != ordered[:-1]
-    run_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    out = np.empty(n, dtype=np.int64)
-    out[order] = run_start
-    return out
+    # NaN sorts last and is never smaller; searchsorted on the sorted pool counts the rest.
+    ordered = np.sort(pool)
+    return np.searchsorted(ordered, pool, side="left").astype(np.int64)
 
 
 def quantile_scores(values: Array, mask: Array, bins: int, *, higher_is_better: bool) -> Array:
@@ -82,20 +77,24 @@ def quantile_scores(values: Array, mask: Array, bins: int, *, higher_is_better: 
 
 def rfm_segment_codes(r: Array, f: Array, m: Array, policy: Policy) -> Array:
     """1 + the index of the first segment of the policy whose ranges hold (R, F, M); 0 if
-    none does."""
-    conditions = [
-        (r >= s.r[0])
-        & (r <= s.r[1])
-        & (f >= s.f[0])
-        & (f <= s.f[1])
-        & (m >= s.m[0])
-        & (m <= s.m[1])
-        for s in policy.rfm.segments
-    ]
-    if not conditions:
+    none does.
+
+    Scores are small integers, so the segments are worked out once for every (R, F, M)
+    combination of the scores present and looked up per customer.
+    """
+    r, f, m = (np.asarray(a, dtype=np.int64) for a in (r, f, m))
+    if r.size == 0 or not policy.rfm.segments:
         return np.zeros(np.shape(r), dtype=np.int16)
-    codes = list(range(1, len(conditions) + 1))
-    return np.select(conditions, codes, default=0).astype(np.int16)
+    low = min(int(a.min()) for a in (r, f, m))
+    high = max(int(a.max()) for a in (r, f, m))
+    scores = np.arange(low, high + 1)
+    gr, gf, gm = np.meshgrid(scores, scores, scores, indexing="ij")
+    table = np.zeros(gr.shape, dtype=np.int16)
+    for code, s in reversed(list(enumerate(policy.rfm.segments, start=1))):
+        inside = (gr >= s.r[0]) & (gr <= s.r[1]) & (gf >= s.f[0]) & (gf <= s.f[1])
+        table[inside & (gm >= s.m[0]) & (gm <= s.m[1])] = code
+    codes: Array = table[r - low, f - low, m - low]
+    return codes
 
 
 def _names(policy: Policy) -> tuple[str | None, ...]:

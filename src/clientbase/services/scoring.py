@@ -164,7 +164,7 @@ def compute_run(
             lifetime = lifetime_for_orders(inputs["orders"], as_of, policy.lifetime, eng)
             if lifetime.table is not None:
                 p_alive = lifetime.table.select(["customer_id", "p_alive"])
-        scores = score_inputs(inputs, as_of, policy, engine=eng, p_alive=p_alive)
+        scores = score_inputs(inputs, as_of, policy, p_alive=p_alive)
     finally:
         if own:
             eng.close()
