@@ -1,7 +1,7 @@
 """Score runs: every customer's features, rung, category and reasons, persisted as of a day.
 
 ``run_score`` follows the service pattern: authorise -> load (the store's activity through
-Arrow) -> compute (DuckDB features, the domain's rules) -> persist (the run row, then the
+Arrow) -> compute (features, the domain's rules) -> persist (the run row, then the
 customers' rows in one bulk append) -> audit -> commit. A run is visible to readers only
 once its status is ``completed``; a run that fails is left with status ``failed`` and no
 customer rows.
@@ -9,9 +9,12 @@ customer rows.
 Where the features are computed is a choice (``compute``, the ``CLIENTBASE_COMPUTE`` setting):
 
 * ``duckdb`` (the default): the store's tables are read into Arrow and the features computed
-  in an in-process DuckDB, on SQLite and PostgreSQL stores alike;
-* ``database``: on a PostgreSQL store, the same Ibis feature expression, and the
-  repeat-purchase summary of the lifetime step, run inside the database over its own tables
+  in this process (:func:`clientbase.analytics.scoring.score_inputs`; the lifetime summary
+  on an in-process DuckDB), on SQLite and PostgreSQL stores alike;
+* ``database``: on a PostgreSQL store, the Ibis feature expression
+  (:func:`clientbase.analytics.features.customer_features`, which the in-process features
+  equal column for column) and the repeat-purchase summary of the lifetime step run inside
+  the database over its own tables
   (:mod:`clientbase.analytics.store_inputs`), on one read-only snapshot; only one row per
   customer travels. The rules, the lifetime models and the persistence are the same.
 """
