@@ -22,7 +22,12 @@ from clientbase.services.imports import import_file
 
 __all__ = ["register"]
 
-_STAGES = {"read": "Reading", "check": "Checking", "write": "Writing"}
+_STAGES = {
+    "read": "Reading",
+    "check": "Checking fields",
+    "match": "Matching with the store",
+    "write": "Writing rows",
+}
 
 
 def register(app: typer.Typer) -> None:
@@ -97,13 +102,13 @@ def import_command(
                 if not err_console.is_terminal and stage not in seen:
                     # No live bar in a log or a pipe: one line per stage instead.
                     seen.add(stage)
-                    rows = f" ({total:,} rows)" if stage == "write" else ""
+                    rows = f" ({total:,} rows)" if stage in {"match", "write"} else ""
                     err_console.print(f"{_STAGES.get(stage, stage)} {file.name}{rows}…")
                 bar.update(
                     task,
                     description=_STAGES.get(stage, stage),
                     completed=done,
-                    total=total if stage == "write" else None,
+                    total=total or None,
                 )
 
             result = import_file(

@@ -7,6 +7,7 @@ and a frame of issues for the others. Nothing here touches the database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -114,10 +115,22 @@ def resolve_columns(raw: RawTable, spec: KindSpec, mapping: Mapping) -> dict[str
     return columns
 
 
-def validate(raw: RawTable, spec: KindSpec, mapping: Mapping) -> ValidatedBatch:
-    """Map, type and check every row of ``raw`` as ``spec`` (see the module docstring)."""
+def validate(
+    raw: RawTable,
+    spec: KindSpec,
+    mapping: Mapping,
+    progress: Callable[[int, int], None] | None = None,
+) -> ValidatedBatch:
+    """Map, type and check every row of ``raw`` as ``spec`` (see the module docstring).
+
+    ``progress(done, total)`` is called as each field has been checked on every row
+    (``total`` is the number of fields the file provides).
+    """
     columns = resolve_columns(raw, spec, mapping)
     provided = [f.name for f in spec.fields if f.name in columns or f.name in mapping.constants]
+    fields_total = len(provided)
+    if progress is not None:
+        progress(0, fields_total)
     labels = {n: columns.get(n, f"[constants] {n}") for n in provided}
     frame = raw.frame
     texts: dict[str, pl.Series] = {}
@@ -149,6 +162,8 @@ def validate(raw: RawTable, spec: KindSpec, mapping: Mapping) -> ValidatedBatch:
         values, more = _range_checks(spec_field, values, rows, labels[name], text, mapping)
         issues.extend(more)
         typed[name] = values.alias(name)
+        if progress is not None:
+            progress(len(typed) - 1, fields_total)
     batch = pl.DataFrame(typed)
     batch = _returns(batch, spec, mapping)
     if "status" in batch.columns and "status" not in provided:

@@ -9,29 +9,40 @@
    import_file`, all or nothing: references to records in the store are resolved there, so
    a commit can still be rejected, with its own report and nothing written.
 
-Only roles with ``imports.run`` (admins) may do either, and an upload can be
-committed only by the user who uploaded it. Staged files live on disk, so a deployment with
-several server processes finds them from any of them; they are removed once committed and
-after a day otherwise. Nothing here logs a cell value.
+Both record their progress as the work advances (rows read, fields checked on every row,
+rows matched and written; :mod:`clientbase.services.import_status`), readable with
+:func:`import_status` from any server process. :func:`start_upload` and
+:func:`start_commit` do the same work in a background thread of the server, so that a page
+can show the progress of a large file while it is processed; the commit stays one
+transaction, all or nothing, and audited.
+
+Only roles with ``imports.run`` (admins) may do either, and an upload can be checked,
+followed and committed only by the user who uploaded it. Staged files live on disk, so a
+deployment with several server processes finds them from any of them; the data is removed
+once committed (the status stays) and everything after a day. Nothing here logs a cell
+value.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import polars as pl
 from sqlalchemy import Engine
 
 from clientbase.config import Settings
-from clientbase.errors import ImportRejected, InvalidInput, NotFound
+from clientbase.errors import ClientbaseError, Conflict, ImportRejected, InvalidInput, NotFound
 from clientbase.ingest.issue_texts import LANGUAGES
 from clientbase.ingest.kinds import KINDS, kind_spec
 from clientbase.ingest.mapping import load_mapping
@@ -41,16 +52,31 @@ from clientbase.ingest.validate import validate
 from clientbase.security.actor import Actor
 from clientbase.security.rbac import Permission, require
 from clientbase.services.access import audited_denials
-from clientbase.services.imports import import_file
+from clientbase.services.import_status import (
+    ImportOutcome,
+    ImportStatus,
+    Issue,
+    ProgressRecorder,
+    load_status,
+)
+from clientbase.services.imports import Progress, import_file
 
 __all__ = [
     "IMPORT_KINDS",
     "MAX_UPLOAD_BYTES",
     "ImportOutcome",
+    "ImportStatus",
     "Issue",
     "commit_import",
+    "import_status",
+    "start_commit",
+    "start_upload",
     "upload_import",
 ]
+
+_log = logging.getLogger(__name__)
+#: Present in an upload's folder while a commit of it runs (or after it succeeded).
+_CLAIM = "commit.claim"
 
 #: The kinds a file may hold, in the order a business usually loads them.
 IMPORT_KINDS: tuple[str, ...] = tuple(KINDS)
@@ -62,44 +88,6 @@ MAX_ISSUES_SHOWN = 1000
 _STALE_SECONDS = 24 * 3600
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods", ".parquet"}
-
-
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """One problem of one row: the file, the row as a spreadsheet numbers it, the column,
-    the value given, and the reason: its code (:mod:`clientbase.ingest.issue_texts`), its
-    figures, and the sentence in the language asked for."""
-
-    file: str
-    row: int
-    column: str | None
-    value: str | None
-    reason: str
-    code: str = ""
-    figures: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class ImportOutcome:
-    """A checked or committed upload: the counts and the rows' issues.
-
-    ``committed`` is false after the check and after a rejected commit (nothing written).
-    ``errors`` holds at most :data:`MAX_ISSUES_SHOWN` rows; ``error_count`` counts all.
-    """
-
-    upload_id: str
-    kind: str
-    file: str
-    rows: int
-    imported: int
-    updated: int
-    unchanged: int
-    rejected: int
-    committed: bool
-    error_count: int
-    errors: list[Issue] = field(default_factory=list)
-    warning_count: int = 0
-    warnings: list[Issue] = field(default_factory=list)
 
 
 def _uploads(settings: Settings) -> Path:
@@ -172,16 +160,74 @@ def _check_language(language: str) -> None:
         raise InvalidInput(f"no import texts in {language!r}: use one of {', '.join(LANGUAGES)}")
 
 
-def _check(kind: str, path: Path, mapping_path: Path | None) -> ImportReport:
+def _check(kind: str, path: Path, mapping_path: Path | None, progress: Progress) -> ImportReport:
     """Read and validate the file as the import will, without the store."""
     spec = kind_spec(kind)
     mapping = load_mapping(mapping_path)
+    progress("read", 0, 0)
     raw = read_table(path, mapping.file)
-    batch = validate(raw, spec, mapping)
+    progress("read", raw.rows, raw.rows)
+    batch = validate(raw, spec, mapping, lambda done, total: progress("check", done, total))
     report = ImportReport(file=path.name, kind=spec.name, source=mapping.source, rows=raw.rows)
     report.add_errors(batch.errors)
     report.add_warnings(batch.warnings)
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    upload_id: str
+    folder: Path
+    kind: str
+    file: str
+
+    @property
+    def path(self) -> Path:
+        return self.folder / self.file
+
+    @property
+    def mapping(self) -> Path | None:
+        mapping = self.folder / "mapping.toml"
+        return mapping if mapping.is_file() else None
+
+    def recorder(self, action: str) -> ProgressRecorder:
+        status = ImportStatus(self.upload_id, self.kind, self.file, action)
+        return ProgressRecorder(self.folder, status)
+
+    def drop_files(self) -> None:
+        """Remove the data and the mapping, keeping the upload's record and its status."""
+        for path in (self.path, self.folder / "mapping.toml"):
+            path.unlink(missing_ok=True)
+
+
+def _stage(
+    engine: Engine,
+    settings: Settings,
+    actor: Actor,
+    kind: str,
+    file_name: str,
+    data: BinaryIO,
+    mapping: BinaryIO | None,
+) -> _Staged:
+    with audited_denials(engine, actor, "import.upload"):
+        require(actor, Permission.IMPORTS_RUN)
+    spec = kind_spec(kind)
+    name = _safe_name(file_name)
+    root = _uploads(settings)
+    _remove_stale(root)
+    upload_id = secrets.token_hex(16)
+    folder = root / upload_id
+    folder.mkdir(parents=True, mode=0o700)
+    try:
+        _copy(data, folder / name, MAX_UPLOAD_BYTES)
+        if mapping is not None:
+            _copy(mapping, folder / "mapping.toml", _MAX_MAPPING_BYTES)
+        meta = {"kind": spec.name, "file": name, "user_id": actor.user_id}
+        (folder / "upload.json").write_text(json.dumps(meta), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return _Staged(upload_id, folder, spec.name, name)
 
 
 def upload_import(
@@ -196,7 +242,8 @@ def upload_import(
     language: str = "en",
 ) -> ImportOutcome:
     """Stage an uploaded file for ``kind`` and report every row-level problem found in it,
-    the reasons written in ``language`` (en, hu or pl).
+    the reasons written in ``language`` (en, hu or pl). The check's progress is recorded
+    (:func:`import_status`) while it runs.
 
     Raises
     ------
@@ -207,30 +254,130 @@ def upload_import(
     MappingError
         The mapping cannot be used.
     """
-    with audited_denials(engine, actor, "import.upload"):
-        require(actor, Permission.IMPORTS_RUN)
     _check_language(language)
-    spec = kind_spec(kind)
-    name = _safe_name(file_name)
-    root = _uploads(settings)
-    _remove_stale(root)
-    upload_id = secrets.token_hex(16)
-    folder = root / upload_id
-    folder.mkdir(parents=True, mode=0o700)
+    staged = _stage(engine, settings, actor, kind, file_name, data, mapping)
+    recorder = staged.recorder("check")
     try:
-        path = folder / name
-        _copy(data, path, MAX_UPLOAD_BYTES)
-        mapping_path = None
-        if mapping is not None:
-            mapping_path = folder / "mapping.toml"
-            _copy(mapping, mapping_path, _MAX_MAPPING_BYTES)
-        report = _check(spec.name, path, mapping_path)
-        meta = {"kind": spec.name, "file": name, "user_id": actor.user_id}
-        (folder / "upload.json").write_text(json.dumps(meta), encoding="utf-8")
+        report = _check(staged.kind, staged.path, staged.mapping, recorder)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(staged.folder, ignore_errors=True)
         raise
-    return _outcome(upload_id, report, language)
+    outcome = _outcome(staged.upload_id, report, language)
+    recorder.done(outcome)
+    return outcome
+
+
+def start_upload(
+    engine: Engine,
+    settings: Settings,
+    actor: Actor,
+    kind: str,
+    file_name: str,
+    data: BinaryIO,
+    *,
+    mapping: BinaryIO | None = None,
+    language: str = "en",
+    wait: float = 0.0,
+) -> ImportStatus:
+    """Stage an uploaded file and check it in a background thread of this process.
+
+    The answer is the check's status after at most ``wait`` seconds: finished (with the
+    report) for a small file, else running; follow it with :func:`import_status`. Problems
+    with the file's content (unreadable, wrong mapping) end the check as ``failed``.
+
+    Raises
+    ------
+    PermissionDenied
+        The actor's role may not import (audited).
+    InvalidInput
+        Unknown kind or language; unsupported, empty or too large file.
+    """
+    _check_language(language)
+    staged = _stage(engine, settings, actor, kind, file_name, data, mapping)
+    recorder = staged.recorder("check")
+
+    def work() -> None:
+        report = _check(staged.kind, staged.path, staged.mapping, recorder)
+        recorder.done(_outcome(staged.upload_id, report, "en"))
+
+    return _run(staged, recorder, work, language, wait)
+
+
+def _run(
+    staged: _Staged,
+    recorder: ProgressRecorder,
+    work: Callable[[], None],
+    language: str,
+    wait: float,
+) -> ImportStatus:
+    def guarded() -> None:
+        try:
+            work()
+        except ClientbaseError as exc:
+            if recorder.status.action == "check":
+                staged.drop_files()  # a file that cannot be read cannot be committed
+            recorder.failed(exc.message)
+        except Exception:
+            _log.exception(
+                "import %s of upload %s failed", recorder.status.action, staged.upload_id
+            )
+            recorder.failed("internal error; nothing was written")
+        finally:
+            if recorder.status.action == "commit":
+                (staged.folder / _CLAIM).unlink(missing_ok=True)
+
+    thread = threading.Thread(target=guarded, name=f"import-{staged.upload_id[:8]}", daemon=True)
+    thread.start()
+    if wait > 0:
+        thread.join(wait)
+    return load_status(staged.folder, language) or recorder.status
+
+
+def _staged(
+    engine: Engine, settings: Settings, actor: Actor, upload_id: str, action: str
+) -> _Staged:
+    """The actor's own staged upload (audited denial otherwise)."""
+    with audited_denials(engine, actor, action):
+        require(actor, Permission.IMPORTS_RUN)
+        folder = _uploads(settings) / upload_id
+        meta_path = folder / "upload.json"
+        if not _UPLOAD_ID.match(upload_id) or not meta_path.is_file():
+            raise NotFound("no such upload (uploads are kept for a day)")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("user_id") != actor.user_id:
+            raise NotFound("no such upload (uploads are kept for a day)")
+    return _Staged(upload_id, folder, str(meta["kind"]), str(meta["file"]))
+
+
+def _claim(staged: _Staged) -> None:
+    """Take the right to commit ``staged`` (one commit at a time; none after success)."""
+    if not staged.path.is_file():
+        raise NotFound("no such upload (it was imported already, or kept past a day)")
+    status = load_status(staged.folder)
+    if status is not None and status.action == "check" and not status.finished:
+        raise Conflict("the file is still being checked; commit it when the check is done")
+    try:
+        os.close(os.open(staged.folder / _CLAIM, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        raise Conflict("this upload is being imported already") from None
+
+
+def _commit(
+    engine: Engine, actor: Actor, staged: _Staged, recorder: ProgressRecorder
+) -> ImportOutcome:
+    """Import ``staged`` (claimed), record the end, and drop its files once written."""
+    try:
+        report = import_file(
+            engine, actor, staged.kind, staged.path, mapping_path=staged.mapping, progress=recorder
+        )
+    except ImportRejected as exc:
+        assert isinstance(exc.report, ImportReport)
+        outcome = _outcome(staged.upload_id, exc.report, "en")
+    else:
+        outcome = _outcome(staged.upload_id, report, "en")
+        staged.drop_files()
+    recorder.done(outcome)
+    return outcome
 
 
 def commit_import(
@@ -239,11 +386,11 @@ def commit_import(
     actor: Actor,
     upload_id: str,
     *,
-    progress: Callable[[str, int, int], None] | None = None,
     language: str = "en",
 ) -> ImportOutcome:
     """Import a staged upload, all or nothing; ``committed`` says whether it was written.
-    Reasons are written in ``language`` (en, hu or pl).
+    Reasons are written in ``language`` (en, hu or pl); the progress is recorded
+    (:func:`import_status`) while it runs.
 
     A rejected import (rows that refer to records the store does not have, for example)
     comes back with ``committed`` false and its report; the upload stays staged.
@@ -253,30 +400,74 @@ def commit_import(
     PermissionDenied
         The actor's role may not import (audited).
     NotFound
-        No such upload, or it was uploaded by someone else (audited as a denial).
+        No such upload, or it was uploaded by someone else (audited as a denial), or it was
+        imported already.
+    Conflict
+        The upload is being checked or committed right now.
     """
     _check_language(language)
-    with audited_denials(engine, actor, "import.commit"):
-        require(actor, Permission.IMPORTS_RUN)
-        folder = _uploads(settings) / upload_id
-        meta_path = folder / "upload.json"
-        if not _UPLOAD_ID.match(upload_id) or not meta_path.is_file():
-            raise NotFound("no such upload (uploads are kept for a day)")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("user_id") != actor.user_id:
-            raise NotFound("no such upload (uploads are kept for a day)")
-    mapping_path = folder / "mapping.toml"
+    staged = _staged(engine, settings, actor, upload_id, "import.commit")
+    _claim(staged)
+    recorder = staged.recorder("commit")
     try:
-        report = import_file(
-            engine,
-            actor,
-            str(meta["kind"]),
-            folder / str(meta["file"]),
-            mapping_path=mapping_path if mapping_path.is_file() else None,
-            progress=progress,
-        )
-    except ImportRejected as exc:
-        assert isinstance(exc.report, ImportReport)
-        return _outcome(upload_id, exc.report, language)
-    shutil.rmtree(folder, ignore_errors=True)
-    return _outcome(upload_id, report, language)
+        outcome = _commit(engine, actor, staged, recorder)
+    except ClientbaseError as exc:
+        recorder.failed(exc.message)
+        raise
+    except BaseException:
+        recorder.failed("internal error; nothing was written")
+        raise
+    finally:
+        (staged.folder / _CLAIM).unlink(missing_ok=True)
+    status = load_status(staged.folder, language)
+    return status.outcome if status is not None and status.outcome is not None else outcome
+
+
+def start_commit(
+    engine: Engine,
+    settings: Settings,
+    actor: Actor,
+    upload_id: str,
+    *,
+    language: str = "en",
+    wait: float = 0.0,
+) -> ImportStatus:
+    """Import a staged upload in a background thread of this process, all or nothing.
+
+    The answer is the commit's status after at most ``wait`` seconds; follow it with
+    :func:`import_status`. The import is audited as by :func:`commit_import`.
+
+    Raises
+    ------
+    PermissionDenied, NotFound, Conflict
+        As :func:`commit_import`.
+    """
+    _check_language(language)
+    staged = _staged(engine, settings, actor, upload_id, "import.commit")
+    _claim(staged)
+    recorder = staged.recorder("commit")
+
+    def work() -> None:
+        _commit(engine, actor, staged, recorder)
+
+    return _run(staged, recorder, work, language, wait)
+
+
+def import_status(
+    engine: Engine, settings: Settings, actor: Actor, upload_id: str, *, language: str = "en"
+) -> ImportStatus:
+    """Where the check or commit of the actor's upload stands, reasons in ``language``.
+
+    Raises
+    ------
+    PermissionDenied
+        The actor's role may not import (audited).
+    NotFound
+        No such upload, or someone else's (audited as a denial).
+    """
+    _check_language(language)
+    staged = _staged(engine, settings, actor, upload_id, "import.status")
+    status = load_status(staged.folder, language)
+    if status is None:
+        return ImportStatus(upload_id, staged.kind, staged.file, "check")
+    return status

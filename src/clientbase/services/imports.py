@@ -42,8 +42,12 @@ from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = ["Progress", "import_file"]
 
-#: ``progress(stage, done, total)``: stage is ``read``, ``check`` or ``write``; in ``write``
-#: ``done`` grows to ``total`` rows.
+#: ``progress(stage, done, total)``, called from the work itself as it advances:
+#:
+#: ``read``   ``(0, 0)`` when reading starts, ``(rows, rows)`` once the file is read;
+#: ``check``  ``(fields checked, fields)``: each field is checked on every row at once;
+#: ``match``  ``(0, rows)`` when the rows are matched with the store, ``(rows, rows)`` after;
+#: ``write``  ``(rows written, rows to write)``, in chunks as they are sent to the database.
 Progress = Callable[[str, int, int], None]
 
 
@@ -85,10 +89,11 @@ def import_file(
     step = progress or _silent
     spec = kind_spec(kind)
     mapping = load_mapping(mapping_path)
-    step("read", 0, 1)
+    step("read", 0, 0)
     raw = read_table(path, mapping.file)
-    step("check", 0, 1)
-    batch = validate(raw, spec, mapping)
+    step("read", raw.rows, raw.rows)
+    batch = validate(raw, spec, mapping, lambda done, total: step("check", done, total))
+    step("match", 0, raw.rows)
     report = ImportReport(file=path.name, kind=spec.name, source=mapping.source, rows=raw.rows)
     report.details = {"format": raw.format}
     if raw.encoding:
@@ -123,6 +128,7 @@ def import_file(
             plan = reconcile(
                 batch, lookups, existing, lambda n: allocate_ids(conn, spec.table, n), emails
             )
+            step("match", raw.rows, raw.rows)
             report.add_errors(plan.errors)
             report.add_warnings(plan.warnings)
             report.imported = plan.inserts.height

@@ -97,8 +97,12 @@ POLICY: dict[tuple[str, str], tuple[Rule, dict[str, Any] | None]] = {
     ("GET", "/api/v1/funnel"): (anyone, None),
     ("GET", "/api/v1/profitability"): (anyone, None),
     ("POST", "/api/v1/imports"): (roles("admin"), Multipart(kind="customers")),
-    # Only the user who uploaded a file may commit it.
+    # Only the user who uploaded a file may commit it or follow its progress.
     ("POST", "/api/v1/imports/{upload_id}/commit"): (
+        lambda role, own: role == "admin" and own == "own",
+        None,
+    ),
+    ("GET", "/api/v1/imports/{upload_id}"): (
         lambda role, own: role == "admin" and own == "own",
         None,
     ),

@@ -94,6 +94,26 @@ def test_a_clean_upload_is_committed_once(world: World) -> None:
     assert again.status_code == 404
 
 
+def test_the_imports_resource_gives_the_status_of_an_upload(world: World) -> None:
+    report = _upload(world, "admin", GOOD)
+    upload_id = report["upload_id"]
+    checked = world.client.get(f"/api/v1/imports/{upload_id}", headers=world.headers("admin"))
+    assert checked.status_code == 200, checked.text
+    body = checked.json()
+    assert (body["action"], body["state"], body["stage"]) == ("check", "done", "finished")
+    assert (body["rows"], body["rows_checked"], body["fields"]) == (3, 3, 4)
+    assert body["outcome"]["rejected"] == 0
+    done = world.client.post(f"/api/v1/imports/{upload_id}/commit", headers=world.headers("admin"))
+    assert done.json()["committed"] is True
+    after = world.client.get(f"/api/v1/imports/{upload_id}", headers=world.headers("admin"))
+    body = after.json()
+    assert (body["action"], body["state"]) == ("commit", "done")
+    assert (body["rows_to_write"], body["rows_written"]) == (3, 3)
+    assert body["outcome"]["committed"] is True and body["outcome"]["imported"] == 3
+    hidden = world.client.get(f"/api/v1/imports/{upload_id}", headers=world.headers("analyst"))
+    assert hidden.status_code == 403
+
+
 def test_a_rejected_commit_reports_store_references_and_writes_nothing(world: World) -> None:
     data = b"external_id,name,referred_by\nR-1,Referred,NOBODY-KNOWN\n"
     report = _upload(world, "admin", data)

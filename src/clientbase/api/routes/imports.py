@@ -10,7 +10,9 @@ from clientbase.api.deps import ActorDep, EngineDep, SettingsDep
 from clientbase.services.import_uploads import (
     IMPORT_KINDS,
     ImportOutcome,
+    ImportStatus,
     commit_import,
+    import_status,
     upload_import,
 )
 
@@ -60,3 +62,19 @@ def imports_commit(
     rejected (e.g. unknown references in the store): the report lists them, nothing changed.
     """
     return commit_import(engine, settings, actor, upload_id, language=lang)
+
+
+@router.get("/{upload_id}", summary="Where an import stands")
+def imports_status(
+    engine: EngineDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    upload_id: str,
+    lang: LanguageDep = "en",
+) -> ImportStatus:
+    """The check or commit of one of your uploads: ``state`` (``running``, ``done``,
+    ``failed``), ``stage``, rows read, fields checked, rows checked and written out of the
+    total while it runs (recorded by the work itself), then its ``outcome``. A commit started
+    on the dashboard, or by another request, can be followed here.
+    """
+    return import_status(engine, settings, actor, upload_id, language=lang)
