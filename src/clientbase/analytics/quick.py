@@ -15,6 +15,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clientbase.analytics.features import (
     COMPLETED,
@@ -123,6 +124,7 @@ def analyze_transactions(
     policy: Policy | None = None,
     scale: int = 100,
     reasons_language: str | None = "en",
+    p_alive: pa.Table | None = None,
 ) -> pa.Table:
     """RFM scores and segment, rung and category (with reasons) of every customer.
 
@@ -138,6 +140,9 @@ def analyze_transactions(
         Factor from the amount's unit to minor units (100: amounts in currency units).
     reasons_language
         Add a ``reasons`` column in this language (``en``, ``hu``, ``pl``); ``None`` skips it.
+    p_alive
+        ``customer_id, p_alive`` from a fitted purchase model: P(alive) then feeds the
+        activity rule (the member rung and the lost category) as in a score run.
     """
     pol = policy or default_policy()
     inputs = transaction_inputs(data, customer_col, date_col, amount_col, scale=scale)
@@ -147,7 +152,12 @@ def analyze_transactions(
             raise InvalidInput("the transactions hold no purchase")
         as_of = last
     features = customer_features(inputs, as_of, pol).to_pyarrow()
-    scored = classify_features(features, pol)
+    alive = None
+    if p_alive is not None:
+        ids = features.column("customer_id")
+        index = pc.index_in(ids, value_set=p_alive.column("customer_id").cast(ids.type))
+        alive = pc.take(p_alive.column("p_alive"), index)
+    scored = classify_features(features, pol, alive)
     out = scored.select(["customer_id", *QUICK_COLUMNS])
     if reasons_language is not None:
         rows = scored.to_pylist()

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from clientbase.cli.common import err_console
 from clientbase.cli.output import OutputFormat, emit_table
 
 __all__ = ["register"]
@@ -45,6 +46,20 @@ def analyze(
         str | None, typer.Option("--as-of", help="Day to describe (default: the last transaction).")
     ] = None,
     language: Annotated[str, typer.Option("--lang", help="Reasons in en, hu or pl.")] = "en",
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy", help="TOML policy file that overrides the default (as for score)."
+        ),
+    ] = None,
+    margin: Annotated[
+        float | None,
+        typer.Option(
+            "--margin",
+            help="Gross margin as a share of revenue (e.g. 0.35) for the CLV; default: the CLV "
+            "is of revenue (transactions carry no cost of goods).",
+        ),
+    ] = None,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table, csv, json or parquet.")
     ] = OutputFormat.TABLE,
@@ -56,6 +71,10 @@ def analyze(
     is read as `clientbase import orders` reads it (any encoding and delimiter, `1 234,50`,
     `2025.03.14.`, status words), and only when every row can be read. A negative amount
     is a return.
+
+    With enough buyers (see the policy's [lifetime]) BG/NBD and Gamma-Gamma are fitted as in
+    `clientbase score`: P(alive) then feeds the lost category, and every buyer gets the
+    expected purchases in the next 12 months and the CLV.
     """
     day = None
     if as_of is not None:
@@ -65,7 +84,22 @@ def analyze(
             raise typer.BadParameter(f"{as_of!r} is not a date (YYYY-MM-DD)") from None
     from clientbase.services.quick import analyze_file
 
-    table = analyze_file(
-        file, customer_col, date_col, amount_col, mapping=mapping, as_of=day, language=language
+    result = analyze_file(
+        file,
+        customer_col,
+        date_col,
+        amount_col,
+        mapping=mapping,
+        as_of=day,
+        language=language,
+        margin=margin,
+        policy=policy,
     )
-    emit_table(table, fmt, out=out, title=f"Customers of {file.name}")
+    if fmt is OutputFormat.TABLE or out is not None:
+        # Not in CSV or JSON on standard output, which stays exactly the data.
+        err_console.print(
+            f"{result.table.num_rows:,} customers as of {result.as_of}; lifetime value: "
+            f"{result.lifetime}",
+            soft_wrap=True,
+        )
+    emit_table(result.table, fmt, out=out, title=f"Customers of {file.name}")

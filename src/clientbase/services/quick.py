@@ -9,19 +9,30 @@ dates, and ``[values.status]``. The mapping names the columns with the fields of
 import (``customer``, ``ordered_at``, ``total``, optionally ``status``), so an orders
 mapping works as it is. Such a file is analysed only when every row can be read; otherwise
 the rows that cannot are named (row as a spreadsheet shows it, column, value, why).
+
+As in a score run, the policy's purchase model (BG/NBD or Pareto/NBD) and the Gamma-Gamma
+spend model are fitted on the purchase occasions when there are enough buyers: each buyer
+then gets P(alive), which feeds the activity rule, the expected purchases in the next 12
+months and the CLV over the policy's horizon. Transactions carry no cost of goods, so the
+CLV is of revenue unless a gross margin ratio is given. With too few buyers the rhythm rule
+decides alone and the analysis says why.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from clientbase.analytics.quick import analyze_transactions
+from clientbase.analytics.engine import Engine
+from clientbase.analytics.lifetime import repeat_purchase_summary
+from clientbase.analytics.quick import analyze_transactions, transaction_inputs
+from clientbase.domain.policy import Policy, default_policy
 from clientbase.domain.vocabulary import OrderStatus
 from clientbase.errors import InvalidInput, NotFound
 from clientbase.ingest.issue_texts import render_issue
@@ -31,8 +42,17 @@ from clientbase.ingest.parsers import Parsed, parse_choice, parse_datetime, pars
 from clientbase.ingest.readers import ROW, RawTable, read_table
 from clientbase.ingest.report import ISSUE_SCHEMA, figures_json
 from clientbase.ingest.validate import resolve_columns
+from clientbase.services.lifetime import LifetimeResult, lifetime_values
+from clientbase.services.scoring import load_policy
 
-__all__ = ["TRANSACTION_FIELDS", "analyze_file", "read_mapped_transactions", "read_transactions"]
+__all__ = [
+    "TRANSACTION_FIELDS",
+    "QuickAnalysis",
+    "analyze_file",
+    "analyze_table",
+    "read_mapped_transactions",
+    "read_transactions",
+]
 
 #: Fields of an orders import that ``analyze`` reads; a mapping may name every other orders
 #: field too (they are ignored), so that the mapping of an orders import can be reused.
@@ -199,6 +219,115 @@ def _mapping_with(
     return replace(mapping, columns={**mapping.columns, **given}, constants=constants)
 
 
+@dataclass(frozen=True, slots=True)
+class QuickAnalysis:
+    """Every customer's figures (``table``) and what the lifetime-value step did."""
+
+    table: pa.Table
+    as_of: date
+    lifetime: str
+    lifetime_fitted: bool
+
+
+def _lifetime(
+    data: pa.Table,
+    customer_col: str,
+    date_col: str,
+    amount_col: str,
+    *,
+    scale: int,
+    as_of: date,
+    policy: Policy,
+    margin: float | None,
+) -> LifetimeResult:
+    """The policy's lifetime step on the transactions' purchase occasions, with the
+    customer ids (any type) given back as they are in the file."""
+    if not policy.lifetime.enabled:
+        return LifetimeResult(None, "the policy turns the lifetime models off")
+    inputs = transaction_inputs(data, customer_col, date_col, amount_col, scale=scale)
+    with Engine() as engine:
+        orders = engine.to_arrow(inputs.orders)
+        ids = pc.unique(orders.column("customer_id"))
+        codes = pc.index_in(orders.column("customer_id"), value_set=ids).cast(pa.int64())
+        orders = orders.set_column(0, "customer_id", codes)
+        summary = engine.to_arrow(repeat_purchase_summary(engine.table(orders), as_of))
+    result = lifetime_values(summary, policy.lifetime, margin=1.0 if margin is None else margin)
+    if result.table is None:
+        return result
+    table = result.table.set_column(
+        0, "customer_id", pc.take(ids, result.table.column("customer_id"))
+    )
+    return LifetimeResult(table, result.reason, result.params)
+
+
+def analyze_table(
+    data: pa.Table,
+    customer_col: str,
+    date_col: str,
+    amount_col: str,
+    *,
+    scale: int = 100,
+    as_of: date | None = None,
+    language: str = "en",
+    margin: float | None = None,
+    policy: Policy | None = None,
+) -> QuickAnalysis:
+    """RFM, rung, category with reasons, and (with enough buyers) P(alive), expected
+    purchases and CLV of every customer in a table of transactions."""
+    pol = policy or default_policy()
+    if margin is not None and not 0 < margin <= 1:
+        raise InvalidInput(f"the gross margin ratio must be above 0 and at most 1, not {margin}")
+    if as_of is None:
+        inputs = transaction_inputs(data, customer_col, date_col, amount_col, scale=scale)
+        as_of = inputs.orders.day.max().to_pyarrow().as_py()
+        if as_of is None:
+            raise InvalidInput("the transactions hold no purchase")
+    lifetime = _lifetime(
+        data,
+        customer_col,
+        date_col,
+        amount_col,
+        scale=scale,
+        as_of=as_of,
+        policy=pol,
+        margin=margin,
+    )
+    p_alive = None if lifetime.table is None else lifetime.table.select(["customer_id", "p_alive"])
+    table = analyze_transactions(
+        data,
+        customer_col,
+        date_col,
+        amount_col,
+        as_of=as_of,
+        policy=pol,
+        scale=scale,
+        reasons_language=language,
+        p_alive=p_alive,
+    )
+    ids = table.column("customer_id")
+    predictions = lifetime.table
+    for name, kind in (
+        ("p_alive", pa.float64()),
+        ("expected_purchases_12m", pa.float64()),
+        ("clv_minor", pa.int64()),
+    ):
+        if predictions is None:
+            values = pa.nulls(table.num_rows, kind)
+        else:
+            index = pc.index_in(ids, value_set=predictions.column("customer_id").cast(ids.type))
+            values = pc.take(predictions.column(name), index)
+        position = table.schema.get_field_index("reasons")
+        if position < 0:
+            table = table.append_column(name, values)
+        else:
+            table = table.add_column(position, name, values)
+    note = lifetime.reason
+    if predictions is not None:
+        what = "revenue" if margin is None else f"gross margin at {margin:.0%} of revenue"
+        note += f"; CLV is the {what} over {pol.lifetime.horizon_months} months"
+    return QuickAnalysis(table, as_of, note, predictions is not None)
+
+
 def analyze_file(
     path: Path,
     customer_col: str | None = None,
@@ -208,25 +337,32 @@ def analyze_file(
     mapping: Path | None = None,
     as_of: date | None = None,
     language: str = "en",
-) -> pa.Table:
-    """RFM, purchase-based rung and category of every customer in a transactions file.
+    margin: float | None = None,
+    policy: Path | None = None,
+) -> QuickAnalysis:
+    """RFM, purchase-based rung and category, P(alive) and CLV of every customer in a
+    transactions file (see :func:`analyze_table`), under the default policy or the one in
+    the TOML file ``policy`` (as ``clientbase score --policy``).
 
     Without ``mapping`` the three columns must be named and the file is read as it is;
     with it, the file is read as an orders import reads it (see the module docstring) and
     the columns named here override the mapping's.
     """
+    pol = load_policy(policy)
     if mapping is not None:
         transactions = read_mapped_transactions(
             path, _mapping_with(mapping, customer_col, date_col, amount_col), language=language
         )
-        return analyze_transactions(
+        return analyze_table(
             transactions,
             "customer_id",
             "day",
             "amount_minor",
-            as_of=as_of,
             scale=1,
-            reasons_language=language,
+            as_of=as_of,
+            language=language,
+            margin=margin,
+            policy=pol,
         )
     if customer_col is None or date_col is None or amount_col is None:
         raise InvalidInput(
@@ -235,8 +371,15 @@ def analyze_file(
         )
     table = read_transactions(path)
     try:
-        return analyze_transactions(
-            table, customer_col, date_col, amount_col, as_of=as_of, reasons_language=language
+        return analyze_table(
+            table,
+            customer_col,
+            date_col,
+            amount_col,
+            as_of=as_of,
+            language=language,
+            margin=margin,
+            policy=pol,
         )
     except InvalidInput:
         raise

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import random
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from clientbase.cli.app import main
+from clientbase.domain.policy import default_policy
+from clientbase.services.lifetime import lifetime_values
 
 HU_MAPPING = """\
 source = "webshop"
@@ -193,3 +198,88 @@ def test_mistakes_in_the_mapping_or_the_options_are_explained(
     assert code == 65 and "does not exist" in err
     code, _, err = cli(capsys, "analyze", str(export))
     assert code == 65 and "--customer-col, --date-col and --amount-col" in " ".join(err.split())
+
+
+def _many_customers(path: Path) -> dict[str, list[tuple[date, int]]]:
+    """A Hungarian export of 400 customers who buy and drop out as BG/NBD assumes: a
+    Gamma-distributed rate of purchase each, and after every purchase a Beta-distributed
+    chance of leaving for good (deterministic)."""
+    rng = random.Random(7)
+    bought: dict[str, list[tuple[date, int]]] = {}
+    rows = [("Vevőkód", "Dátum", "Végösszeg")]
+    for n in range(400):
+        customer = f"Ü-{n:03d}"
+        rate = rng.gammavariate(2.0, 0.01)  # purchases per day
+        leave = rng.betavariate(1.0, 3.0)
+        day = date(2024, 1, 1) + timedelta(days=rng.randrange(365))
+        spend = rng.uniform(2_000, 40_000)
+        while day <= date(2025, 6, 30):
+            minor = max(100, int(rng.gauss(spend, spend / 4)))
+            bought.setdefault(customer, []).append((day, minor))
+            text = f"{minor // 100:,}".replace(",", " ") + f",{minor % 100:02d}"
+            rows.append((customer, day.strftime("%Y.%m.%d."), text))
+            if rng.random() < leave:
+                break
+            day += timedelta(days=1 + int(rng.expovariate(rate)))
+    _cp1250(path, rows)
+    return bought
+
+
+def test_clv_and_p_alive_come_from_the_fitted_models(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bought = _many_customers(tmp_path / "sok.csv")
+    mapping = tmp_path / "sok.toml"
+    mapping.write_text(
+        '[columns]\ncustomer = "Vevőkód"\nordered_at = "Dátum"\ntotal = "Végösszeg"\n\n'
+        '[format]\ndecimal = ","\n',
+        "utf-8",
+    )
+    as_of = date(2025, 6, 30)
+    args = [str(tmp_path / "sok.csv"), "--mapping", str(mapping), "--as-of", as_of.isoformat()]
+    result = tmp_path / "result.json"
+    code, out, err = cli(capsys, "analyze", *args, "-f", "json", "--out", str(result))
+    assert code == 0, err
+    assert "400 customers as of 2025-06-30; lifetime value: bgnbd fitted on 400 buyers" in (
+        " ".join(err.split())
+    )
+    rows = {row["customer_id"]: row for row in json.loads(result.read_text("utf-8"))}
+    # The same summary built by hand, and the same models: the same P(alive) and CLV.
+    ids = sorted(bought)
+    summary = pa.table(
+        {
+            "customer_id": list(range(len(ids))),
+            "x": [len({d for d, _ in bought[c]}) - 1 for c in ids],
+            "t_x_days": [(max(bought[c])[0] - min(bought[c])[0]).days for c in ids],
+            "T_days": [(as_of - min(bought[c])[0]).days for c in ids],
+            "repeat_revenue_minor": [sum(m for _, m in bought[c][1:]) for c in ids],
+            "revenue_minor": [sum(m for _, m in bought[c]) for c in ids],
+        }
+    )
+    expected = lifetime_values(summary, default_policy().lifetime, margin=1.0).table
+    assert expected is not None
+    for i, customer in enumerate(ids):
+        row = rows[customer]
+        assert row["revenue_minor"] == summary["revenue_minor"][i].as_py()
+        assert row["p_alive"] == pytest.approx(expected["p_alive"][i].as_py(), rel=1e-9)
+        assert row["clv_minor"] == expected["clv_minor"][i].as_py()
+        assert row["expected_purchases_12m"] == pytest.approx(
+            expected["expected_purchases_12m"][i].as_py(), rel=1e-9
+        )
+    # P(alive) feeds the lost category, as in a score run: under the policy's minimum
+    # (0.2) a customer is lost whatever their rhythm says.
+    unlikely = [r for r in rows.values() if r["p_alive"] is not None and r["p_alive"] < 0.2]
+    assert unlikely and all(r["category"] == "lost" for r in unlikely)
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[activity]\np_alive_min = 0.9\n", "utf-8")
+    code, out, err = cli(capsys, "analyze", *args, "-f", "json", "--policy", str(strict))
+    assert code == 0, err
+    by_p_alive = [r for r in json.loads(out) if r["category_reason"] == "lost.p_alive"]
+    assert by_p_alive and all(r["p_alive"] < 0.9 for r in by_p_alive)
+    assert all(rows[r["customer_id"]]["category"] != "lost" for r in by_p_alive)
+    # A margin scales the CLV.
+    code, out, err = cli(capsys, "analyze", *args, "-f", "json", "--margin", "0.25")
+    assert code == 0, err
+    halved = {row["customer_id"]: row["clv_minor"] for row in json.loads(out)}
+    some = ids[0]
+    assert halved[some] == pytest.approx(rows[some]["clv_minor"] * 0.25, abs=1)
