@@ -11,7 +11,7 @@ results travel.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import ibis
@@ -84,8 +84,20 @@ class Engine:
         if self.name == "duckdb":
             yield
             return
-        with self.backend.con.transaction():
+        import psycopg
+
+        con: psycopg.Connection[Any] = self.backend.con
+        # BEGIN by hand, not psycopg's transaction(): Ibis rolls back by hand when a query
+        # fails, which psycopg forbids inside transaction() (and would hide the error).
+        con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
             yield
+        except BaseException:
+            with suppress(psycopg.Error):
+                if con.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
     def table(self, data: pa.Table) -> ir.Table:
         """An Ibis table over an Arrow table (no copy; read when an expression runs)."""

@@ -43,6 +43,20 @@ def test_the_store_inputs_normalise_as_the_arrow_path_does(pg_url: str) -> None:
 
 
 @pytest.mark.postgres
+def test_the_in_database_engine_reads_one_read_only_snapshot(pg_url: str) -> None:
+    import psycopg
+
+    with Engine.in_postgres(pg_url) as engine, engine.snapshot():
+        shown = engine.backend.raw_sql(
+            "SELECT current_setting('transaction_isolation'), "
+            "current_setting('transaction_read_only')"
+        ).fetchall()
+        assert shown == [("repeatable read", "on")]
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            engine.backend.raw_sql("CREATE TABLE scratch_written (id integer)")
+
+
+@pytest.mark.postgres
 def test_the_handbuilt_store_scores_the_same_in_the_database(sqlite_url: str, pg_url: str) -> None:
     build(sqlite_url)
     build(pg_url)
