@@ -23,6 +23,7 @@ Sums of money stay integers (int64), as in the expression.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -115,33 +116,33 @@ def _order_folds(  # pragma: no cover - compiled
     start_day: int,
     completed: int,
     returned: int,
-) -> tuple[Array, ...]:
-    seen = np.zeros(n, np.int64)
-    n_returned = np.zeros(n, np.int64)
-    revenue = np.zeros(n, np.int64)
-    discounts = np.zeros(n, np.int64)
-    cogs = np.zeros(n, np.int64)
-    revenue_t = np.zeros(n, np.int64)
-    cogs_t = np.zeros(n, np.int64)
+) -> tuple[Array, Array, Array]:
+    """Order counts and money per customer, and the completed days grouped by customer.
+
+    Returns ``(sums, bounds, days)``: ``sums`` rows are orders seen, returned, revenue,
+    discounts, cost of goods, trailing revenue and trailing cost of goods; customer ``p``'s
+    completed days are ``days[bounds[p]:bounds[p + 1]]``, in input order (a counting sort:
+    one pass counts, one pass places).
+    """
+    sums = np.zeros((7, n), np.int64)
     bounds = np.zeros(n + 1, np.int64)
     for i in range(pos.size):
         p = pos[i]
         d = day[i]
         if p < 0 or d > last_day:
             continue
-        seen[p] += 1
+        sums[0, p] += 1
         s = status[i]
         if s == returned:
-            n_returned[p] += 1
+            sums[1, p] += 1
         elif s == completed:
-            revenue[p] += total[i]
-            discounts[p] += discount[i]
-            cogs[p] += cost[i]
+            sums[2, p] += total[i]
+            sums[3, p] += discount[i]
+            sums[4, p] += cost[i]
             if d > start_day:
-                revenue_t[p] += total[i]
-                cogs_t[p] += cost[i]
+                sums[5, p] += total[i]
+                sums[6, p] += cost[i]
             bounds[p + 1] += 1
-    # The completed days, grouped by customer (a counting sort: two linear passes).
     for p in range(n):
         bounds[p + 1] += bounds[p]
     fill = bounds[:-1].copy()
@@ -152,16 +153,25 @@ def _order_folds(  # pragma: no cover - compiled
             continue
         days[fill[p]] = day[i]
         fill[p] += 1
-    occasions = np.zeros(n, np.int32)
-    trailing = np.zeros(n, np.int32)
-    first = np.zeros(n, np.int32)
-    last = np.zeros(n, np.int32)
-    median = np.full(n, np.nan)
+    return sums, bounds, days
+
+
+@_compiled
+def _occasions(  # pragma: no cover - compiled
+    days: Array, bounds: Array, low: int, high: int, start_day: int, out: Array, median: Array
+) -> None:
+    """Occasion features of customers ``low`` to ``high - 1`` from their completed days.
+
+    ``out`` rows: occasions (distinct days), occasions after ``start_day``, first and last
+    occasion; ``median`` the median gap in days between consecutive occasions (NaN for fewer
+    than two). Each customer's days are sorted in place when they are not in order already,
+    and made distinct.
+    """
     widest = 1
-    for p in range(n):
+    for p in range(low, high):
         widest = max(widest, bounds[p + 1] - bounds[p])
     gaps = np.empty(widest, np.int32)
-    for p in range(n):
+    for p in range(low, high):
         a, b = bounds[p], bounds[p + 1]
         if a == b:
             continue
@@ -170,40 +180,35 @@ def _order_folds(  # pragma: no cover - compiled
             if seg[j] < seg[j - 1]:
                 seg.sort()
                 break
-        k = 1  # distinct days, in place
+        k = 1
         for j in range(1, b - a):
             if seg[j] != seg[k - 1]:
                 seg[k] = seg[j]
                 k += 1
-        occasions[p] = k
-        first[p] = seg[0]
-        last[p] = seg[k - 1]
         recent = 0
         for j in range(k):
             if seg[j] > start_day:
                 recent += 1
-        trailing[p] = recent
+        out[0, p] = k
+        out[1, p] = recent
+        out[2, p] = seg[0]
+        out[3, p] = seg[k - 1]
         if k > 1:
             m = k - 1
             g = gaps[:m]
             for j in range(m):
                 g[j] = seg[j + 1] - seg[j]
-            g.sort()
+            if m <= 32:  # insertion sort: most customers have few gaps
+                for j in range(1, m):
+                    v = g[j]
+                    q = j - 1
+                    while q >= 0 and g[q] > v:
+                        g[q + 1] = g[q]
+                        q -= 1
+                    g[q + 1] = v
+            else:
+                g.sort()
             median[p] = (g[(m - 1) // 2] + g[m // 2]) / 2.0
-    return (
-        seen,
-        n_returned,
-        revenue,
-        discounts,
-        cogs,
-        revenue_t,
-        cogs_t,
-        occasions,
-        trailing,
-        first,
-        last,
-        median,
-    )
 
 
 @_compiled
@@ -277,12 +282,20 @@ def _event_folds(  # pragma: no cover - compiled
 
 
 def _ints(column: pa.ChunkedArray | pa.Array, fill: int, kind: Any = np.int64) -> Array:
-    """A column as a numpy integer array, missing values replaced by ``fill``."""
-    if pa.types.is_date(column.type):
-        column = pc.cast(column, pa.int32())
-    if column.null_count:
-        column = pc.fill_null(column, fill)
-    return np.ascontiguousarray(column.to_numpy(), dtype=kind)
+    """A column as a numpy integer array, missing values replaced by ``fill``.
+
+    The store's reader delivers many small batches: they are joined once (one copy in
+    Arrow) so that the numpy view needs no further copy when nothing is missing.
+    """
+    array = column
+    if isinstance(column, pa.ChunkedArray):
+        array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if pa.types.is_date32(array.type):
+        array = array.view(pa.int32())
+    if array.null_count:
+        array = pc.fill_null(array, fill)
+    values = np.asarray(array.to_numpy(zero_copy_only=False))
+    return values if values.dtype == kind else values.astype(kind)
 
 
 def _days(column: pa.ChunkedArray | pa.Array) -> Array:
@@ -335,27 +348,43 @@ def _referrals(
     valid = (kind == REFERRAL) & (day <= last_day)
     if events.column("related_customer_id").null_count:
         valid &= pc.is_valid(events.column("related_customer_id")).to_numpy(zero_copy_only=False)
-    referrer = _ints(events.column("customer_id"), 0)[valid]
-    referred = related[valid]
+    referrer, referred = _distinct_pairs(
+        _ints(events.column("customer_id"), 0)[valid], related[valid]
+    )
+    # A customer's record names one referrer: those pairs are distinct already, and an
+    # event pair repeats one exactly when the referred customer's record names the referrer.
     on_record = known & pc.is_valid(referred_by).to_numpy(zero_copy_only=False)
-    referrer = np.concatenate((referrer, _ints(referred_by, 0)[on_record]))
-    referred = np.concatenate((referred, customers.ids[on_record]))
-    made = np.zeros(customers.n, np.int64)
-    converted = np.zeros(customers.n, np.int64)
+    recorded_by = _ints(referred_by, 0)
+    at = customers.positions(referred)
+    repeated = np.zeros(at.size, dtype=bool)
+    inside = at >= 0
+    repeated[inside] = on_record[at[inside]] & (recorded_by[at[inside]] == referrer[inside])
+    referrer = np.concatenate((referrer[~repeated], recorded_by[on_record]))
+    referred = np.concatenate((referred[~repeated], customers.ids[on_record]))
     if referrer.size == 0:
-        return made, converted
-    pairs = np.unique(np.stack((referrer, referred), axis=1), axis=0)
-    who = customers.positions(np.ascontiguousarray(pairs[:, 0]))
-    target = customers.positions(np.ascontiguousarray(pairs[:, 1]))
+        return np.zeros(customers.n, np.int64), np.zeros(customers.n, np.int64)
+    who = customers.positions(referrer)
+    target = customers.positions(referred)
     bought = np.zeros(target.size, dtype=bool)
     inside = target >= 0
     bought[inside] = occasions[target[inside]] > 0
     if not inside.all():
-        bought[~inside] = bought_elsewhere(np.ascontiguousarray(pairs[~inside, 1]))
+        bought[~inside] = bought_elsewhere(referred[~inside])
     mine = who >= 0
-    np.add.at(made, who[mine], 1)
-    np.add.at(converted, who[mine & bought], 1)
+    made = np.bincount(who[mine], minlength=customers.n).astype(np.int64)
+    converted = np.bincount(who[mine & bought], minlength=customers.n).astype(np.int64)
     return made, converted
+
+
+def _distinct_pairs(first: Array, second: Array) -> tuple[Array, Array]:
+    """The distinct ``(first, second)`` pairs (one int64 key per pair when ids allow)."""
+    if first.size == 0:
+        return first, second
+    if min(first.min(), second.min()) >= 0 and max(first.max(), second.max()) < 2**31:
+        keys = np.unique((first << 32) | second)
+        return keys >> 32, keys & 0xFFFFFFFF
+    pairs = np.unique(np.stack((first, second), axis=1), axis=0)
+    return np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
 
 
 def _acquisition(
@@ -434,20 +463,7 @@ def customer_feature_table(inputs: dict[str, pa.Table], as_of: date, policy: Pol
     order_ids = _ints(orders.column("customer_id"), 0)
     order_day = _days(orders.column("day"))
     order_status = _ints(orders.column("status"), 0, np.int8)
-    (
-        orders_seen,
-        orders_returned,
-        revenue,
-        discount,
-        cogs,
-        revenue_t,
-        cogs_t,
-        occasions,
-        occasions_t,
-        first,
-        last,
-        median,
-    ) = _order_folds(
+    order_args = (
         customers.positions(order_ids),
         order_day,
         order_status,
@@ -460,13 +476,8 @@ def customer_feature_table(inputs: dict[str, pa.Table], as_of: date, policy: Pol
         COMPLETED,
         RETURNED,
     )
-
-    def bought_elsewhere(ids: Array) -> Array:
-        done = (order_status == COMPLETED) & (order_day <= last_day)
-        return np.isin(ids, order_ids[done])
-
     events = inputs["events"]
-    money, counts, last_cancellation, nps_key, nps = _event_folds(
+    event_args = (
         customers.positions(_ints(events.column("customer_id"), 0)),
         _days(events.column("day")),
         _ints(events.column("kind"), 0, np.int8),
@@ -481,6 +492,25 @@ def customer_feature_table(inputs: dict[str, pa.Table], as_of: date, policy: Pol
         policy.rungs.advocate_nps_min,
         policy.rungs.advocate_review_min,
     )
+    # The kernels release the GIL: the events and the orders, then the two halves of the
+    # customers' occasions, run on two threads.
+    with ThreadPoolExecutor(2) as pool:
+        event_folds = pool.submit(_event_folds, *event_args)
+        order_sums, bounds, days = _order_folds(*order_args)
+        occasion_rows = np.zeros((4, n), np.int32)
+        median = np.full(n, np.nan)
+        half = n // 2
+        upper = pool.submit(_occasions, days, bounds, half, n, start_day, occasion_rows, median)
+        _occasions(days, bounds, 0, half, start_day, occasion_rows, median)
+        upper.result()
+        money, counts, last_cancellation, nps_key, nps = event_folds.result()
+    orders_seen, orders_returned, revenue, discount, cogs, revenue_t, cogs_t = order_sums
+    occasions, occasions_t, first, last = occasion_rows
+
+    def bought_elsewhere(ids: Array) -> Array:
+        done = (order_status == COMPLETED) & (order_day <= last_day)
+        return np.isin(ids, order_ids[done])
+
     made, converted = _referrals(
         events, customers, known, referred_by, occasions, bought_elsewhere, last_day
     )
@@ -494,7 +524,13 @@ def customer_feature_table(inputs: dict[str, pa.Table], as_of: date, policy: Pol
 
     keep = known | (orders_seen > 0) | (counts[0] > 0)
     rows = np.flatnonzero(keep)
-    rows = rows[np.argsort(customers.ids[rows], kind="stable")]
+    ids = customers.ids[rows]
+    if ids.size > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+        rows = rows[np.argsort(ids, kind="stable")]
+    every = rows.size == n and bool(np.all(rows == np.arange(n)))
+
+    def pick(values: Array) -> Array:
+        return values if every else values[rows]
 
     returns, returns_t, bonuses, bonuses_t = money[0], money[1], money[2], money[3]
     complaint_cost, complaint_cost_t = money[4], money[5]
@@ -535,20 +571,21 @@ def customer_feature_table(inputs: dict[str, pa.Table], as_of: date, policy: Pol
         "cancelled": (last_cancellation != _NEVER) & (~bought | (last_cancellation >= last)),
         "interest_signals": counts[4] + responses_n,
     }
-    b = bought[rows]
+    b = pick(bought)
+    first, last = pick(first), pick(last)
     columns: dict[str, pa.Array] = {
-        "customer_id": pa.array(customers.ids[rows], pa.int64()),
-        "first_purchase": _date_array(first[rows], b),
-        "last_purchase": _date_array(last[rows], b),
-        "days_since_last": pa.array(last_day - last[rows], pa.int32(), mask=~b),
-        "tenure_days": pa.array(last_day - first[rows], pa.int32(), mask=~b),
-        "median_gap_days": pa.array(median[rows], pa.float64(), mask=occasions[rows] < 2),
-        "nps_latest": pa.array(nps[rows], pa.int16(), mask=nps_key[rows] == _NEVER),
+        "customer_id": pa.array(pick(customers.ids), pa.int64()),
+        "first_purchase": _date_array(first, b),
+        "last_purchase": _date_array(last, b),
+        "days_since_last": pa.array(last_day - last, pa.int32(), mask=~b),
+        "tenure_days": pa.array(last_day - first, pa.int32(), mask=~b),
+        "median_gap_days": pa.array(pick(median), pa.float64(), mask=pick(occasions) < 2),
+        "nps_latest": pa.array(pick(nps), pa.int16(), mask=pick(nps_key) == _NEVER),
     }
     for name, kind in FEATURE_TYPES.items():
         if name not in columns:
             arrow = pa.bool_() if kind == "boolean" else pa.from_numpy_dtype(np.dtype(kind))
-            columns[name] = pa.array(values[name][rows], arrow)
+            columns[name] = pa.array(pick(values[name]), arrow)
     return pa.table(
         {"customer_id": columns["customer_id"]} | {k: columns[k] for k in FEATURE_TYPES}
     )

@@ -39,25 +39,14 @@ class RfmScores:
         return decode(self.segment_code, self.segment_names)
 
 
-def _strictly_less(pool: Array) -> Array:
-    """For each value, how many values of ``pool`` are strictly smaller."""
-    n = pool.size
-    if pool.dtype.kind in "iu":
-        low = pool.min()
-        shifted = (pool - low).astype(np.int64)
-        if int(shifted.max()) <= 4 * n + 1024:  # small range: count, no sort
-            counts = np.bincount(shifted)
-            below: Array = (np.cumsum(counts) - counts)[shifted]
-            return below
-    # NaN sorts last and is never smaller; searchsorted on the sorted pool counts the rest.
-    ordered = np.sort(pool)
-    return np.searchsorted(ordered, pool, side="left").astype(np.int64)
-
-
 def quantile_scores(values: Array, mask: Array, bins: int, *, higher_is_better: bool) -> Array:
     """Score ``values[mask]`` from 1 to ``bins`` by the share of strictly worse values.
 
-    Elements outside ``mask`` score 0.
+    Elements outside ``mask`` score 0. With ``less`` the count of strictly worse values
+    among ``n``, the score ``1 + floor(bins * less / n)`` passes threshold ``j`` when
+    ``less >= ceil(j * n / bins) = t``, that is when the value beats the ``t``-th worst
+    value; so ``bins - 1`` order statistics (one partial sort, linear time) and as many
+    comparisons give every score, with no full sort.
     """
     vals = np.asarray(values)
     if vals.dtype.kind not in "iuf":
@@ -70,8 +59,14 @@ def quantile_scores(values: Array, mask: Array, bins: int, *, higher_is_better: 
         return out
     if vals.dtype.kind == "u":
         pool = pool.astype(np.int64)
-    worse = _strictly_less(pool if higher_is_better else -pool)
-    out[sel] = (1 + (bins * worse) // n).astype(np.int8)
+    if not higher_is_better:
+        pool = -pool
+    thresholds = [-(-j * n // bins) for j in range(1, bins)]  # ceil(j * n / bins) >= 1
+    ordered = np.partition(pool, sorted({t - 1 for t in thresholds}))
+    score = np.ones(n, dtype=np.int8)
+    for t in thresholds:
+        score += pool > ordered[t - 1]
+    out[sel] = score
     return out
 
 

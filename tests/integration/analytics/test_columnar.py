@@ -110,6 +110,30 @@ def _store(seed: int, customers: int, *, sparse: bool = False, shuffle: bool = T
             ),
         }
     )
+    # Referral events that repeat what the records say (twice), and one the records don't.
+    referred_by = customers_table.column("referred_by_customer_id")
+    on_record = np.flatnonzero(pc.is_valid(referred_by).to_numpy(zero_copy_only=False))[:40]
+    referrers = referred_by.to_numpy(zero_copy_only=False)[on_record].astype(np.int64)
+    mirrored = pa.table(
+        {
+            "customer_id": np.concatenate((referrers, referrers, referrers[:1])),
+            "day": _days(np.full(2 * referrers.size + 1, _DAY0 - 5)),
+            "kind": pa.array(
+                np.full(2 * referrers.size + 1, EVENT_KIND_CODES["referral"]), pa.int8()
+            ),
+            "amount_minor": pa.nulls(2 * referrers.size + 1, pa.int64()),
+            "cost_minor": pa.nulls(2 * referrers.size + 1, pa.int64()),
+            "rating": pa.nulls(2 * referrers.size + 1, pa.int64()),
+            "related_customer_id": np.concatenate(
+                (
+                    customers_table.column("customer_id").to_numpy()[on_record],
+                    customers_table.column("customer_id").to_numpy()[on_record],
+                    outsiders[:1],
+                )
+            ),
+        }
+    ).cast(events.schema)
+    events = pa.concat_tables([events, mirrored])
     n_resp = customers // 2
     responses = pa.table(
         {

@@ -1,4 +1,4 @@
-"""RFM scores by counting or by one sort equal the definition (share of strictly worse)."""
+"""RFM scores from order statistics equal the definition (share of strictly worse)."""
 
 from __future__ import annotations
 
