@@ -65,7 +65,7 @@ def analyze(
     ] = OutputFormat.TABLE,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
 ) -> None:
-    """Score customers straight from a transactions file (RFM, rung, category, reasons).
+    """Score customers straight from a transactions file (RFM, rung, category, reasons, CLV).
 
     Name the customer, date and amount columns, or give a `--mapping` file: then the file
     is read as `clientbase import orders` reads it (any encoding and delimiter, `1 234,50`,
