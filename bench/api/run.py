@@ -1,8 +1,14 @@
 """API latency under concurrent clients: customer list, customer 360, overview.
 
 Serves the store given by ``--db`` with ``clientbase serve`` (a child process on
-127.0.0.1), creates an API token for ``--user``, and runs ``--clients`` concurrent httpx
-clients for ``--seconds`` per endpoint. Prints p50/p95/p99 (ms), requests and errors.
+127.0.0.1), creates an API token for ``--user``, and keeps ``--clients`` concurrent
+connections busy (closed loop, no think time) for ``--seconds`` per endpoint. Prints
+p50/p95/p99 (ms), requests and errors (non-2xx/3xx answers, timeouts, socket errors).
+
+``--generator wrk`` (the default when ``wrk`` is on the PATH: Debian's ``apt-get install
+wrk``) drives the load from one native thread with a Lua script that rotates the customer
+ids of the 360, so the load generator takes little of the CPU the server needs;
+``--generator httpx`` runs ``--clients`` asyncio httpx clients in this process instead.
 
 ``--workers`` is passed to ``clientbase serve``. Before each endpoint is measured, its
 requests run unmeasured for ``--warmup`` seconds, so the table shows the steady state
@@ -16,20 +22,26 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 from sqlalchemy import or_, select
 
 from clientbase.security.actor import Actor
 from clientbase.services.sign_in import create_token
 from clientbase.storage.database import open_engine
 from clientbase.storage.orm import Customer, User
+
+
+def make_url_backend(db: str) -> str:
+    return "PostgreSQL" if db.startswith("postgres") else "SQLite"
 
 
 def _port() -> int:
@@ -74,6 +86,64 @@ async def _load(base: str, token: str, paths: list[str], clients: int, seconds: 
     return {"requests": len(latencies), "errors": errors, "p50": q[49], "p95": q[94], "p99": q[98]}
 
 
+_LUA = """
+local paths = {%(paths)s}
+wrk.headers["Authorization"] = "Bearer %(token)s"
+local n = #paths
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i * 7919) %% n + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests,
+    e.connect + e.read + e.write + e.timeout + e.status,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+
+
+def _wrk(base: str, token: str, paths: list[str], clients: int, seconds: float) -> dict:
+    """One closed-loop wrk run; latencies from wrk's histogram (microsecond resolution)."""
+    shuffled = random.sample(paths, len(paths))
+    body = ",".join(f'"{p}"' for p in shuffled)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_LUA % {"paths": body, "token": token})
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                "--threads",
+                "1",
+                "--connections",
+                str(clients),
+                "--duration",
+                f"{max(1, round(seconds))}s",
+                "--timeout",
+                "30s",
+                "--script",
+                script.name,
+                base + shuffled[0],
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        Path(script.name).unlink()
+    line = next(row for row in out.splitlines() if row.startswith("WRK "))
+    requests, errors, p50, p95, p99 = line.split()[1:]
+    return {
+        "requests": int(requests),
+        "errors": int(errors),
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True, help="SQLAlchemy URL of a scored demo store")
@@ -82,6 +152,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--warmup", type=float, default=10, help="unmeasured seconds")
+    parser.add_argument(
+        "--generator",
+        choices=("wrk", "httpx"),
+        default="wrk" if shutil.which("wrk") else "httpx",
+        help="load generator (default wrk when installed)",
+    )
+    parser.add_argument("--only", nargs="*", help="endpoints to run: list, 360, overview")
     args = parser.parse_args()
     token, ids = _setup(args.db, args.user)
     port = _port()
@@ -114,19 +191,31 @@ def main() -> None:
             "customer 360": [f"/api/v1/customers/{i}" for i in ids] or ["/api/v1/customers/1"],
             "overview": ["/api/v1/overview"],
         }
+        short = {"customer list": "list", "customer 360": "360", "overview": "overview"}
+        if args.only:
+            cases = {k: v for k, v in cases.items() if short[k] in args.only}
+
+        def load(paths: list[str], seconds: float) -> dict:
+            if args.generator == "wrk":
+                return _wrk(base, token, paths, args.clients, seconds)
+            return asyncio.run(_load(base, token, paths, args.clients, seconds))
+
         cold: dict[str, float] = {}
         for name, paths in cases.items():
             started = time.perf_counter()
             httpx.get(base + paths[0], headers={"Authorization": f"Bearer {token}"}, timeout=120)
             cold[name] = (time.perf_counter() - started) * 1000
             if args.warmup > 0:
-                asyncio.run(_load(base, token, paths, args.clients, args.warmup))
-        print(f"workers {args.workers}, warm-up {args.warmup:g} s per endpoint")
+                load(paths, args.warmup)
+        print(
+            f"{make_url_backend(args.db)}, workers {args.workers}, generator {args.generator}, "
+            f"warm-up {args.warmup:g} s per endpoint"
+        )
         print("cold first request (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in cold.items()))
         print("| endpoint | clients | requests | errors | p50 ms | p95 ms | p99 ms |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for name, paths in cases.items():
-            r = asyncio.run(_load(base, token, paths, args.clients, args.seconds))
+            r = load(paths, args.seconds)
             print(
                 f"| {name} | {args.clients} | {r['requests']} | {r['errors']} | "
                 f"{r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} |"

@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 # The web stack (FastAPI, Jinja2, Altair) is imported when `serve` runs, not when any
 # other command starts: the CLI stays quick.
 
-__all__ = ["app_from_env", "build_app", "register"]
+__all__ = ["WORKER_HEALTHCHECK_SECONDS", "app_from_env", "build_app", "register"]
+
+#: How long uvicorn's supervisor waits for a worker to answer its health check before it
+#: kills and replaces it. Uvicorn's 5 s is shorter than a worker's start (it imports the
+#: whole CLI and web stack before it can answer) on a busy machine, and than a GIL-bound
+#: worker may take to answer under load: workers were killed and restarted in a loop.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def register(app: typer.Typer) -> None:
@@ -111,6 +117,7 @@ def serve(
         workers=count,
         log_level="warning",
         access_log=False,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

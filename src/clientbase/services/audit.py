@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import threading
+import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select, text
@@ -90,6 +92,87 @@ def record(
     session.flush()
 
 
+@dataclass(slots=True)
+class _Pending:
+    """One read-audit entry waiting for its group commit."""
+
+    actor: Actor
+    action: str
+    entity: str | None
+    entity_id: str | int | None
+    detail: dict[str, Any] | None
+    wake: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    finished: bool = False
+    error: BaseException | None = None
+
+
+class _GroupCommit:
+    """Read-audit entries of one engine, written in order, many to a transaction.
+
+    One reader at a time is the writer: it takes every entry waiting (its own included),
+    records them in arrival order in one write transaction, commits, wakes their readers,
+    and hands the writing on to the first entry that arrived meanwhile. The others wait for
+    the commit of the batch holding their entry, so an entry is committed before its reader
+    returns the data (nothing is held in memory to be lost), while the write lock is taken
+    once per batch instead of once per read, and no reader writes more than one batch.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._pending: list[_Pending] = []
+        self._writing = False
+
+    def submit(self, item: _Pending) -> None:
+        with self._lock:
+            self._pending.append(item)
+            if not self._writing:
+                self._writing = item.lead = True
+        if not item.lead:
+            item.wake.wait()
+        if not item.finished:  # woken (or started) as the writer: its entry is pending
+            self._write_batch()
+        if item.error is not None:
+            raise item.error
+
+    def _write_batch(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        try:
+            with UnitOfWork(self._engine, write=True) as uow:
+                for e in batch:
+                    record(
+                        uow.session,
+                        e.actor,
+                        e.action,
+                        entity=e.entity,
+                        entity_id=e.entity_id,
+                        detail=e.detail,
+                    )
+                uow.commit()
+        except BaseException as exc:
+            for e in batch:
+                e.error = exc
+        finally:
+            with self._lock:
+                for e in batch:
+                    e.finished = True
+                following = self._pending[0] if self._pending else None
+                if following is None:
+                    self._writing = False
+                else:
+                    following.lead = True
+            for e in batch:
+                e.wake.set()
+            if following is not None:
+                following.wake.set()
+
+
+_group_commits: weakref.WeakKeyDictionary[Engine, _GroupCommit] = weakref.WeakKeyDictionary()
+_group_commits_lock = threading.Lock()
+
+
 def record_read(
     engine: Engine,
     actor: Actor,
@@ -99,15 +182,19 @@ def record_read(
     entity_id: str | int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Audit a read in a short write transaction of its own, after the read finished.
+    """Audit a read in a short write transaction after the read finished; wait for it.
 
     The read itself runs in a deferred (lock-free) transaction; only this insert takes the
-    write lock, so concurrent readers wait for each other only for the time of one insert.
-    The caller returns the data only once this entry is committed.
+    write lock. Reads finishing at the same time in this process share one transaction
+    (a group commit, in arrival order), so under load the write lock is taken once per
+    batch rather than once per read. The caller returns the data only once its entry is
+    committed; if the batch fails, every reader in it gets the error.
     """
-    with UnitOfWork(engine, write=True) as uow:
-        record(uow.session, actor, action, entity=entity, entity_id=entity_id, detail=detail)
-        uow.commit()
+    with _group_commits_lock:
+        group = _group_commits.get(engine)
+        if group is None:
+            group = _group_commits[engine] = _GroupCommit(engine)
+    group.submit(_Pending(actor, action, entity, entity_id, detail))
 
 
 @dataclass(frozen=True, slots=True)

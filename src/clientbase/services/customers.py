@@ -80,6 +80,26 @@ _PROFILE_FIELDS = (
 )
 
 
+#: What a list row reads: the customer's and the latest score's columns it shows.
+_LIST_COLUMNS = (
+    Customer.id,
+    Customer.kind,
+    Customer.name,
+    Customer.email,
+    Customer.phone,
+    Customer.city,
+    Customer.country,
+    Customer.acquisition_channel,
+    Customer.owner_id,
+    Customer.created_at,
+    CustomerScore.rung,
+    CustomerScore.category,
+    CustomerScore.net_contribution_minor,
+    CustomerScore.clv_minor,
+    CustomerScore.p_alive,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerFilter:
     """Filters of the customer list; ``q`` searches (see :func:`list_customers`)."""
@@ -270,8 +290,11 @@ def list_customers(
         run = latest_run(session)
         run_id = run.id if run else None
         owner = aliased(User)
+        # Only the columns a list row shows, as plain rows: loading whole ORM entities
+        # (and decoding every JSON column of every customer) cost most of a page's CPU.
         stmt = (
-            select(Customer, CustomerScore, owner.display_name)
+            select(*_LIST_COLUMNS, owner.display_name.label("owner_name"))
+            .select_from(Customer)
             .outerjoin(
                 CustomerScore,
                 (CustomerScore.customer_id == Customer.id)
@@ -297,7 +320,7 @@ def list_customers(
         if after is not None:
             stmt = stmt.where(Customer.id > after)
         rows = session.execute(stmt.order_by(Customer.id).limit(limit + 1)).all()
-        items = [_view(c, s, name, scope) for c, s, name in rows[:limit]]
+        items = [_view(row, scope) for row in rows[:limit]]
         page = CustomerPage(
             items=items,
             total=int(total),
@@ -311,63 +334,72 @@ def list_customers(
     return page
 
 
-def _view(
-    c: Customer, s: CustomerScore | None, owner_name: str | None, scope: Scope
-) -> CustomerView:
+def _view(row: Any, scope: Scope) -> CustomerView:
+    """A list row (:data:`_LIST_COLUMNS` and ``owner_name``) as the scope may see it."""
+
+    def personal(field: str) -> Any:
+        return None if scope.pseudonymise and field in PERSONAL_FIELDS else getattr(row, field)
+
     return CustomerView(
-        id=c.id,
-        kind=c.kind,
-        name=shown(c, scope, "name"),
-        email=shown(c, scope, "email"),
-        phone=shown(c, scope, "phone"),
-        city=c.city,
-        country=c.country,
-        acquisition_channel=c.acquisition_channel,
-        owner_id=c.owner_id,
-        owner_name=owner_name,
-        created_at=c.created_at,
-        rung=s.rung if s else None,
-        category=s.category if s else None,
-        net_contribution_minor=s.net_contribution_minor if s else None,
-        clv_minor=s.clv_minor if s else None,
-        p_alive=s.p_alive if s else None,
+        id=row.id,
+        kind=row.kind,
+        name=personal("name"),
+        email=personal("email"),
+        phone=personal("phone"),
+        city=row.city,
+        country=row.country,
+        acquisition_channel=row.acquisition_channel,
+        owner_id=row.owner_id,
+        owner_name=row.owner_name,
+        created_at=row.created_at,
+        rung=row.rung,
+        category=row.category,
+        net_contribution_minor=row.net_contribution_minor,
+        clv_minor=row.clv_minor,
+        p_alive=row.p_alive,
     )
 
 
 def _timeline(session: Session, customer_id: int, limit: int = 200) -> list[TimelineItem]:
-    orders = session.scalars(
-        select(Order)
+    """The newest orders and events, read as plain rows (no ORM entities: cheaper)."""
+    orders = session.execute(
+        select(
+            Order.ordered_at, Order.total_minor, Order.cost_minor, Order.status, Order.external_id
+        )
         .where(Order.customer_id == customer_id)
         .order_by(Order.ordered_at.desc())
         .limit(limit)
     )
-    events = session.scalars(
-        select(Event)
+    events = session.execute(
+        select(
+            Event.occurred_at,
+            Event.kind,
+            Event.amount_minor,
+            Event.cost_minor,
+            Event.status,
+            Event.rating,
+            Event.external_id,
+        )
         .where(Event.customer_id == customer_id)
         .order_by(Event.occurred_at.desc())
         .limit(limit)
     )
     items = [
         TimelineItem(
-            at=o.ordered_at,
-            kind="order",
-            amount_minor=o.total_minor,
-            cost_minor=o.cost_minor,
-            status=o.status,
-            reference=o.external_id,
+            at=at, kind="order", amount_minor=total, cost_minor=cost, status=status, reference=ref
         )
-        for o in orders
+        for at, total, cost, status, ref in orders
     ] + [
         TimelineItem(
-            at=e.occurred_at,
-            kind=e.kind,
-            amount_minor=e.amount_minor,
-            cost_minor=e.cost_minor,
-            status=e.status,
-            rating=e.rating,
-            reference=e.external_id,
+            at=at,
+            kind=kind,
+            amount_minor=amount,
+            cost_minor=cost,
+            status=status,
+            rating=rating,
+            reference=ref,
         )
-        for e in events
+        for at, kind, amount, cost, status, rating, ref in events
     ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 from itertools import pairwise
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select, update
 
 from clientbase.security.actor import Actor
-from clientbase.services.audit import GENESIS, record, verify
+from clientbase.services import audit
+from clientbase.services.audit import GENESIS, record, record_read, verify
 from clientbase.storage.orm import AuditEntry
 from clientbase.storage.unit_of_work import UnitOfWork
 
@@ -71,3 +74,71 @@ def test_concurrent_writers_keep_one_chain(engine: Engine) -> None:
     assert errors == []
     check = verify(engine)
     assert check.intact and check.checked == 40
+
+
+def test_concurrent_reads_are_group_committed_in_order(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many readers at once: every entry is committed before its reader returns, in one
+    intact chain, each reader's entries in its own order, in fewer transactions than reads."""
+    transactions = 0
+    real_uow = audit.UnitOfWork
+
+    def counting(*args: Any, **kwargs: Any) -> UnitOfWork:
+        nonlocal transactions
+        transactions += 1
+        return real_uow(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "UnitOfWork", counting)
+    errors: list[BaseException] = []
+    start = threading.Barrier(16)
+
+    def reader(k: int) -> None:
+        try:
+            start.wait()
+            for i in range(10):
+                record_read(engine, OPERATOR, f"r{k}", entity="customer", entity_id=i)
+                with real_uow(engine) as uow:  # committed before record_read returned
+                    assert uow.session.scalar(
+                        select(AuditEntry.id).where(
+                            AuditEntry.action == f"r{k}", AuditEntry.entity_id == str(i)
+                        )
+                    )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader, args=(k,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    check = verify(engine)
+    assert check.intact and check.checked == 160
+    assert transactions < 160
+    with real_uow(engine) as uow:
+        for k in range(16):
+            ids = uow.session.scalars(
+                select(AuditEntry.entity_id)
+                .where(AuditEntry.action == f"r{k}")
+                .order_by(AuditEntry.id)
+            ).all()
+            assert ids == [str(i) for i in range(10)]
+
+
+def test_a_failed_group_commit_reaches_its_reader_and_the_next_one_writes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_record = audit.record
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(audit, "record", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        record_read(engine, OPERATOR, "lost")
+    monkeypatch.setattr(audit, "record", real_record)
+    record_read(engine, OPERATOR, "kept")
+    with UnitOfWork(engine) as uow:
+        actions = uow.session.scalars(select(AuditEntry.action)).all()
+    assert actions == ["kept"]
