@@ -295,7 +295,12 @@ def _ints(column: pa.ChunkedArray | pa.Array, fill: int, kind: Any = np.int64) -
     if array.null_count:
         array = pc.fill_null(array, fill)
     values = np.asarray(array.to_numpy(zero_copy_only=False))
-    return values if values.dtype == kind else values.astype(kind)
+    if values.dtype != kind:
+        values = values.astype(kind)
+    # Always read-only (a view of Arrow's memory is; a converted copy is made so), so that
+    # the kernels see one array type and are compiled once, whatever the data.
+    values.flags.writeable = False
+    return values
 
 
 def _days(column: pa.ChunkedArray | pa.Array) -> Array:
@@ -327,7 +332,9 @@ class _Customers:
     def positions(self, ids: Array) -> Array:
         """The row of each id (-1: not a known customer)."""
         if self._lookup is not None:
-            return _dense_positions(ids, self._lookup, self._low)
+            view = np.ascontiguousarray(ids, dtype=np.int64).view()
+            view.flags.writeable = False  # one array type for the kernel (see _ints)
+            return _dense_positions(view, self._lookup, self._low)
         found = pc.index_in(pa.array(ids, pa.int64()), value_set=self._value_set)
         return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int32)
 
