@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=30, ge=0)
     workers: int = Field(default=2, ge=1, le=64)
     token: SecretStr | None = None
-    compute: Literal["duckdb", "database"] = "duckdb"
+    compute: Literal["process", "database"] = "process"
 
     @field_validator("currency")
     @classmethod

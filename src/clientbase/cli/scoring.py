@@ -28,7 +28,7 @@ RunOption = Annotated[int | None, typer.Option("--run", help="Score run id (defa
 class ComputeChoice(StrEnum):
     """Where ``score`` computes the features."""
 
-    DUCKDB = "duckdb"
+    PROCESS = "process"
     DATABASE = "database"
 
 
@@ -61,8 +61,8 @@ def score(
         ComputeChoice | None,
         typer.Option(
             "--compute",
-            help="Where to compute the features: duckdb (in process) or database (inside a "
-            "PostgreSQL store). Default: CLIENTBASE_COMPUTE, else duckdb.",
+            help="Where to compute the features: process (here, the default) or database "
+            "(inside a PostgreSQL store). Default: CLIENTBASE_COMPUTE, else process.",
         ),
     ] = None,
 ) -> None:

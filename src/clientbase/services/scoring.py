@@ -8,7 +8,7 @@ customer rows.
 
 Where the features are computed is a choice (``compute``, the ``CLIENTBASE_COMPUTE`` setting):
 
-* ``duckdb`` (the default): the store's tables are read into Arrow and the features computed
+* ``process`` (the default): the store's tables are read into Arrow and the features computed
   in this process (:func:`clientbase.analytics.scoring.score_inputs`; the lifetime summary
   on an in-process DuckDB), on SQLite and PostgreSQL stores alike;
 * ``database``: on a PostgreSQL store, the Ibis feature expression
@@ -69,7 +69,7 @@ __all__ = [
 SCORING_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.ANALYST})
 
 #: Where the features are computed: in-process DuckDB, or inside the (PostgreSQL) store.
-Compute = Literal["duckdb", "database"]
+Compute = Literal["process", "database"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +119,7 @@ def compute_scores(
     *,
     p_alive: pa.Table | None = None,
     engine: Engine | None = None,
-    compute: Compute = "duckdb",
+    compute: Compute = "process",
 ) -> pa.Table:
     """Read the store as of ``as_of`` and score every customer (nothing is written)."""
     scores, _ = compute_run(
@@ -135,7 +135,7 @@ def compute_run(
     *,
     p_alive: pa.Table | None = None,
     engine: Engine | None = None,
-    compute: Compute = "duckdb",
+    compute: Compute = "process",
 ) -> tuple[pa.Table, LifetimeResult | None]:
     """Score every customer, with the lifetime-value step of the policy (issue #4).
 
@@ -156,8 +156,8 @@ def compute_run(
     if compute == "database":
         scores, lifetime = _compute_in_database(database_url, as_of, policy, p_alive)
         return _with_lifetime(scores, lifetime), lifetime
-    if compute != "duckdb":
-        raise ConfigurationError(f"unknown compute {compute!r}: use duckdb or database")
+    if compute != "process":
+        raise ConfigurationError(f"unknown compute {compute!r}: use process or database")
     inputs = read_store(database_url, as_of)
     own = engine is None
     eng = engine or Engine()
@@ -199,7 +199,7 @@ def _postgres_uri(database_url: str) -> str:
         raise ConfigurationError(
             f"features can be computed inside the database only on a PostgreSQL store, "
             f"and this store is {backend}",
-            hint="use --compute duckdb (the default; CLIENTBASE_COMPUTE=duckdb) with this store",
+            hint="use --compute process (the default; CLIENTBASE_COMPUTE=process) with this store",
         )
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 

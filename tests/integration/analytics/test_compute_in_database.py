@@ -72,7 +72,7 @@ def test_a_demo_scores_identically_with_both_engines(pg_url: str) -> None:
     settings = get_settings(db=pg_url)
     demo = build_demo(settings, customers=3_000, seed=23, replace=True)
     policy = default_policy()
-    duck, duck_life = compute_run(pg_url, demo.as_of, policy, compute="duckdb")
+    duck, duck_life = compute_run(pg_url, demo.as_of, policy, compute="process")
     inside, inside_life = compute_run(pg_url, demo.as_of, policy, compute="database")
     assert duck_life is not None and inside_life is not None
     assert duck_life.fitted and inside_life.fitted, duck_life.reason
@@ -91,7 +91,7 @@ def test_score_compute_database_from_the_command_line(pg_url: str) -> None:
     demo = build_demo(get_settings(db=pg_url), customers=1_500, seed=5, replace=True)
     runner = CliRunner()
     day = demo.as_of.isoformat()
-    for compute in ("database", "duckdb"):
+    for compute in ("database", "process"):
         result = runner.invoke(app, ["--db", pg_url, "score", "--as-of", day, "--compute", compute])
         assert result.exit_code == 0, result.output
         assert f"1500 customers as of {day}" in result.output
@@ -99,7 +99,7 @@ def test_score_compute_database_from_the_command_line(pg_url: str) -> None:
     try:
         with engine.connect() as conn:
             runs = conn.execute(select(ScoreRun.id, ScoreRun.notes).order_by(ScoreRun.id)).all()
-            assert [notes["compute"] for _, notes in runs] == ["database", "duckdb"]
+            assert [notes["compute"] for _, notes in runs] == ["database", "process"]
             columns = [c for c in CustomerScore.__table__.columns if c.name != "run_id"]
             per_run = [
                 conn.execute(
@@ -129,7 +129,7 @@ def test_database_compute_is_refused_on_a_sqlite_store(
         main(["--db", sqlite_url, "score", "--compute", "database"])
     err = capsys.readouterr().err
     assert exited.value.code == ConfigurationError.exit_code
-    assert "only on a PostgreSQL store" in err and "--compute duckdb" in err
+    assert "only on a PostgreSQL store" in err and "--compute process" in err
     engine = open_engine(sqlite_url)
     try:
         with engine.connect() as conn:
