@@ -81,3 +81,20 @@ def test_help_teaches(args: list[str], tmp_path: Path) -> None:
     result = run(*args, home=tmp_path)
     assert result.returncode == 0
     assert "Usage" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("customers", "--format", "bogus"), "Invalid value for '--format'"),
+        (("score", "--compute", "x"), "Invalid value for '--compute'"),
+        (("no-such-command",), "No such command"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error_not_an_internal_one(
+    tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    done = run(*args, home=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr and "internal error" not in done.stderr
+    assert "--help" in done.stderr
