@@ -64,11 +64,11 @@ __all__ = [
     "run_score",
 ]
 
-#: Roles that may run and read customer scores (representatives see only their own
-#: customers, which needs the ownership filter of a later issue).
+#: Roles that may run a score run (it scores every customer). Reading scores is open to
+#: every role, scoped by the query services (a representative reads their own customers).
 SCORING_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.ANALYST})
 
-#: Where the features are computed: in-process DuckDB, or inside the (PostgreSQL) store.
+#: Where the features are computed: in this process, or inside the (PostgreSQL) store.
 Compute = Literal["process", "database"]
 
 
@@ -86,7 +86,7 @@ class ScoreRunSummary:
 
 def require_scoring_role(actor: Actor) -> None:
     if actor.role not in SCORING_ROLES:
-        raise PermissionDenied(f"{actor.username} may not run or read customer scores")
+        raise PermissionDenied(f"{actor.username} may not run a score run")
 
 
 def load_policy(path: Path | None) -> Policy:
