@@ -99,7 +99,9 @@ class FiguresCache:
     Figures that are slow to compute over a large scope (a list's total, the dashboard's
     aggregates) are kept for ``seconds``; the key must hold everything that decides them
     (run ids, the scope's owners, filters, the newest customer id). When many requests
-    miss the same key at once, one computes and the others wait for its result.
+    miss the same key at once, one computes and the others wait for its result; once a
+    value has expired, one request computes it again while the others keep getting the
+    expired value of the same key (so a scope only ever gets its own figures).
     """
 
     def __init__(self, seconds: float, entries: int = 256) -> None:
@@ -110,36 +112,45 @@ class FiguresCache:
         self._lock = threading.Lock()
         self._flights: dict[tuple[int, Hashable], threading.Lock] = {}
 
-    def _fresh(self, engine: Engine, key: Hashable) -> tuple[bool, Any]:
+    def _lookup(self, engine: Engine, key: Hashable) -> tuple[bool, bool, Any]:
+        """(found, fresh, value) of ``key``."""
         with self._lock:
             hit = self._values.get(engine, {}).get(key)
-        if hit is None or time.monotonic() - hit[0] > self.seconds:
-            return False, None
-        return True, hit[1]
+        if hit is None:
+            return False, False, None
+        return True, time.monotonic() - hit[0] <= self.seconds, hit[1]
 
     def get(self, engine: Engine, key: Hashable, compute: Callable[[], T]) -> T:
-        """The cached value of ``key``, or ``compute()`` (run once for concurrent misses)."""
-        found, value = self._fresh(engine, key)
-        if found:
+        """The cached value of ``key``, or ``compute()`` (run once for concurrent misses).
+
+        When the value of ``key`` has expired, the first caller computes it again while the
+        others are served the expired value of that same key meanwhile instead of waiting:
+        a value is served at most ``seconds`` plus one computation after it was computed.
+        """
+        found, fresh, value = self._lookup(engine, key)
+        if fresh:
             return cast(T, value)
         flight_key = (id(engine), key)
         with self._lock:
             flight = self._flights.setdefault(flight_key, threading.Lock())
-        with flight:
-            found, value = self._fresh(engine, key)
-            if found:
+        if not flight.acquire(blocking=not found):
+            return cast(T, value)  # being computed again by another request
+        try:
+            found, fresh, value = self._lookup(engine, key)
+            if fresh:
                 return cast(T, value)
-            try:
-                result = compute()
-                with self._lock:
-                    values = self._values.setdefault(engine, {})
-                    if len(values) >= self._entries:
-                        values.pop(next(iter(values)))
-                    values[key] = (time.monotonic(), result)
-            finally:
-                with self._lock:
-                    self._flights.pop(flight_key, None)
+            result = compute()
+            with self._lock:
+                values = self._values.setdefault(engine, {})
+                values.pop(key, None)
+                if len(values) >= self._entries:
+                    values.pop(next(iter(values)))
+                values[key] = (time.monotonic(), result)
             return result
+        finally:
+            with self._lock:
+                self._flights.pop(flight_key, None)
+            flight.release()
 
     def clear(self) -> None:
         with self._lock:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, case, func, literal, select
+from sqlalchemy import Engine, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from clientbase.security.actor import Actor
@@ -135,25 +135,37 @@ def _kpis(session: Session, scope: Scope, run_id: int | None) -> Kpis:
 
 
 def _whale(session: Session, scope: Scope, run_id: int) -> list[WhalePoint]:
-    profits = [
-        int(v or 0)
-        for v in session.scalars(
-            _scored(run_id, scope, CustomerScore.net_contribution_minor)
-            .where(CustomerScore.net_contribution_minor.is_not(None))
-            .order_by(CustomerScore.net_contribution_minor.desc())
+    """The whale curve at about :data:`_WHALE_POINTS` points, cumulated in SQL.
+
+    Profits ranked from most to least profitable, summed by a window function; only every
+    ``n // _WHALE_POINTS``-th running total (and the last) leaves the database, instead of
+    one row per customer.
+    """
+    net = CustomerScore.net_contribution_minor
+    order = net.desc()
+    ranked = (
+        _scored(
+            run_id,
+            scope,
+            func.row_number().over(order_by=order).label("i"),
+            func.sum(net).over(order_by=order, rows=(None, 0)).label("total"),
+            func.count().over().label("n"),
         )
-    ]
-    n = len(profits)
-    if n == 0:
+        .where(net.is_not(None))
+        .subquery()
+    )
+    step = case((ranked.c.n < _WHALE_POINTS, 1), else_=ranked.c.n // _WHALE_POINTS)
+    rows = session.execute(
+        select(ranked.c.i, ranked.c.total, ranked.c.n)
+        .where(or_(ranked.c.i % step == 0, ranked.c.i == ranked.c.n))
+        .order_by(ranked.c.i)
+    ).all()
+    if not rows:
         return []
-    step = max(1, n // _WHALE_POINTS)
-    points = [WhalePoint(0.0, 0)]
-    total = 0
-    for i, value in enumerate(profits, start=1):
-        total += value
-        if i % step == 0 or i == n:
-            points.append(WhalePoint(round(i / n, 4), total))
-    return points
+    n = int(rows[0].n)
+    return [WhalePoint(0.0, 0)] + [
+        WhalePoint(round(int(i) / n, 4), int(total)) for i, total, _ in rows
+    ]
 
 
 def overview(engine: Engine, actor: Actor) -> Overview:
@@ -177,61 +189,61 @@ def overview(engine: Engine, actor: Actor) -> Overview:
 
 
 def _compute(session: Session, scope: Scope, run: ScoreRun, prev: ScoreRun | None) -> Overview:
-    """Every figure of the overview for one run (and the previous one) and scope."""
-    kpis = _kpis(session, scope, run.id)
-    ladder = {
-        int(rung): int(n)
-        for rung, n in session.execute(
-            _scored(run.id, scope, CustomerScore.rung, func.count()).group_by(CustomerScore.rung)
-        )
-    }
+    """Every figure of the overview for one run (and the previous one) and scope.
+
+    One grouped scan by (rung, category, channel, RFM cell) gives the KPIs, the ladder, the
+    categories, the channels and the RFM grid; the whale curve and the previous run's KPIs
+    take one scan each (there were eight scans).
+    """
     revenue = _sum(_column("revenue_minor"))
     net = _sum(CustomerScore.net_contribution_minor)
-    categories = [
-        CategoryFigures(str(cat), int(n), int(rev), int(profit))
-        for cat, n, rev, profit in session.execute(
-            _scored(run.id, scope, CustomerScore.category, func.count(), revenue, net)
-            .where(CustomerScore.category.is_not(None))
-            .group_by(CustomerScore.category)
-            .order_by(CustomerScore.category)
-        )
-    ]
-    channels = [
-        ChannelFigures(str(ch), int(n), int(rev), int(profit), int(clv), int(cac))
-        for ch, n, rev, profit, clv, cac in session.execute(
-            _scored(
-                run.id,
-                scope,
-                Customer.acquisition_channel,
-                func.count(),
-                revenue,
-                net,
-                _sum(CustomerScore.clv_minor),
-                _sum(_column("acquisition_cost_minor")),
-            )
-            .group_by(Customer.acquisition_channel)
-            .order_by(Customer.acquisition_channel)
-        )
-    ]
-    rfm: list[tuple[int, int, int]] = []
+    clv = _sum(CustomerScore.clv_minor)
     r_col, f_col = _column("rfm_r"), _column("rfm_f")
-    if r_col is not None and f_col is not None:
-        rfm = [
-            (int(r), int(f), int(n))
-            for r, f, n in session.execute(
-                _scored(run.id, scope, r_col, f_col, func.count()).group_by(r_col, f_col)
-            )
-            if r is not None and f is not None
-        ]
+    rfm_cols = [r_col, f_col] if r_col is not None and f_col is not None else []
+    keys = [CustomerScore.rung, CustomerScore.category, Customer.acquisition_channel, *rfm_cols]
+    groups = session.execute(
+        _scored(
+            run.id,
+            scope,
+            *keys,
+            func.count(),
+            revenue,
+            net,
+            clv,
+            _sum(_column("acquisition_cost_minor")),
+        ).group_by(*keys)
+    ).all()
+    ladder: dict[int, int] = {}
+    by_category: dict[str, list[int]] = {}
+    by_channel: dict[str, list[int]] = {}
+    by_rfm: dict[tuple[int, int], int] = {}
+    totals = [0, 0, 0, 0, 0]  # scored, revenue, net, clv, lost
+    for row in groups:
+        rung, cat, ch = row[:3]
+        n, rev, profit, value, cac = (int(v or 0) for v in row[-5:])
+        ladder[int(rung)] = ladder.get(int(rung), 0) + n
+        if cat is not None:
+            c = by_category.setdefault(str(cat), [0, 0, 0])
+            c[0], c[1], c[2] = c[0] + n, c[1] + rev, c[2] + profit
+        h = by_channel.setdefault(str(ch), [0, 0, 0, 0, 0])
+        for k, v in enumerate((n, rev, profit, value, cac)):
+            h[k] += v
+        for k, v in enumerate((n, rev, profit, value, n if cat == "lost" else 0)):
+            totals[k] += v
+        if rfm_cols and row[3] is not None and row[4] is not None:
+            cell = (int(row[3]), int(row[4]))
+            by_rfm[cell] = by_rfm.get(cell, 0) + n
+    customers = session.scalar(select(func.count(Customer.id)).where(customer_clause(scope))) or 0
+    rfm = [(r, f, n) for (r, f), n in sorted(by_rfm.items())]
     return Overview(
         as_of=run.as_of,
         run_id=run.id,
         previous_as_of=prev.as_of if prev else None,
-        kpis=kpis,
+        kpis=Kpis(int(customers), *totals),
         previous=_kpis(session, scope, prev.id) if prev else None,
-        ladder=ladder,
-        categories=categories,
-        channels=channels,
+        ladder=dict(sorted(ladder.items())),
+        categories=[CategoryFigures(k, *v) for k, v in sorted(by_category.items())],
+        channels=[ChannelFigures(k, *v) for k, v in sorted(by_channel.items())],
         whale=_whale(session, scope, run.id),
         rfm=rfm,
     )

@@ -52,3 +52,28 @@ def test_expired_and_failed_values_are_computed_again() -> None:
     with pytest.raises(RuntimeError):
         lasting.get(engine, "k", fail)
     assert lasting.get(engine, "k", lambda: 3) == 3
+
+
+def test_an_expired_value_is_served_while_one_request_computes_it_again() -> None:
+    engine = create_engine("sqlite://")
+    cache = FiguresCache(0.05)
+    assert cache.get(engine, "k", lambda: 1) == 1
+    time.sleep(0.1)
+    computing = threading.Event()
+    release = threading.Event()
+
+    def slow() -> int:
+        computing.set()
+        release.wait(5)
+        return 2
+
+    refresher = threading.Thread(target=lambda: cache.get(engine, "k", slow))
+    refresher.start()
+    assert computing.wait(5)
+    started = time.monotonic()
+    assert cache.get(engine, "k", lambda: 3) == 1  # the expired value, at once
+    assert time.monotonic() - started < 1
+    assert cache.get(engine, "other", lambda: 4) == 4  # another key is never served it
+    release.set()
+    refresher.join()
+    assert cache.get(engine, "k", lambda: 5) == 2

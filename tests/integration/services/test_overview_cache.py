@@ -55,3 +55,24 @@ def test_the_permission_is_checked_even_when_cached(
     monkeypatch.setitem(rbac._POLICY, Role.ADMIN, frozenset())
     with pytest.raises(PermissionDenied):
         overview(engine, admin)
+
+
+def test_one_scan_figures_add_up(engine: Engine, facts: dict[str, Any]) -> None:
+    """Ladder, categories, channels and RFM come from one grouped scan, the whale curve from
+    a window sum: they must agree with the KPIs and with a plain sort of the profits."""
+    for name, role in (("admin", Role.ADMIN), ("representative", Role.REPRESENTATIVE)):
+        o = overview(engine, _actor(facts, name, role))
+        k = o.kpis
+        assert sum(o.ladder.values()) == k.scored
+        assert list(o.ladder) == sorted(o.ladder)
+        assert sum(c.customers for c in o.channels) == k.scored
+        assert sum(c.revenue_minor for c in o.channels) == k.revenue_minor
+        assert sum(c.net_contribution_minor for c in o.channels) == k.net_contribution_minor
+        assert sum(c.clv_minor for c in o.channels) == k.clv_minor
+        lost = [c.customers for c in o.categories if c.category == "lost"]
+        assert k.lost == sum(lost)
+        assert sum(n for _, _, n in o.rfm) <= k.scored
+        assert o.whale[0].customer_share == 0.0 and o.whale[-1].customer_share == 1.0
+        assert o.whale[-1].cumulative_profit_minor == k.net_contribution_minor
+        shares = [p.customer_share for p in o.whale]
+        assert shares == sorted(shares)
