@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
@@ -156,13 +157,15 @@ def lifetime_values(
 
 
 def lifetime_for_orders(
-    orders: pa.Table, as_of: date, options: LifetimeOptions, engine: Engine
+    orders: pa.Table | ir.Table, as_of: date, options: LifetimeOptions, engine: Engine
 ) -> LifetimeResult:
     """Summarise the normalised ``orders`` as of ``as_of`` and run :func:`lifetime_values`.
 
-    The CLV margin is the business's gross margin ratio over the same orders.
+    ``orders`` is an Arrow table, or an Ibis table where ``engine`` runs (the store's own
+    orders when computing inside the database). The CLV margin is the business's gross
+    margin ratio over the same orders.
     """
-    table = engine.table(orders)
+    table = engine.table(orders) if isinstance(orders, pa.Table) else orders
     summary = engine.to_arrow(repeat_purchase_summary(table, as_of))
     totals = engine.to_arrow(gross_margin_ratio(table, as_of)).to_pylist()[0]
     revenue = totals["revenue_minor"] or 0

@@ -27,26 +27,23 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.engine import make_url
 
 from clientbase.analytics.engine import Engine
 from clientbase.analytics.features import customer_features
-from clientbase.analytics.lifetime import gross_margin_ratio, repeat_purchase_summary
 from clientbase.analytics.scoring import classify_features, score_inputs
 from clientbase.analytics.sources import normalise_inputs, store_queries
 from clientbase.analytics.store_inputs import store_inputs
 from clientbase.config import Settings
-from clientbase.domain.lifetime import LifetimeOptions
 from clientbase.domain.policy import Policy, default_policy, parse_policy, policy_hash
 from clientbase.domain.vocabulary import Role
 from clientbase.errors import ConfigurationError, NotFound, PermissionDenied, StorageError
 from clientbase.security.actor import Actor
 from clientbase.services import audit
 from clientbase.services.database import connect
-from clientbase.services.lifetime import LifetimeResult, lifetime_for_orders, lifetime_values
+from clientbase.services.lifetime import LifetimeResult, lifetime_for_orders
 from clientbase.storage.arrow_io import ArrowQuery, fetch_tables, store_dialect
 from clientbase.storage.orm import ScoreRun
 from clientbase.storage.scores import append_scores
@@ -204,20 +201,6 @@ def _postgres_uri(database_url: str) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _lifetime_in_database(
-    engine: Engine, orders: ir.Table, as_of: date, options: LifetimeOptions
-) -> LifetimeResult:
-    """:func:`~clientbase.services.lifetime.lifetime_for_orders` with the summary and the
-    margin computed by ``engine`` from the store's orders, where they are."""
-    summary = engine.to_arrow(repeat_purchase_summary(orders, as_of))
-    totals = engine.to_arrow(gross_margin_ratio(orders, as_of)).to_pylist()[0]
-    revenue = totals["revenue_minor"] or 0
-    margin = (totals["gross_margin_minor"] or 0) / revenue if revenue > 0 else 1.0
-    result = lifetime_values(summary, options, margin=margin)
-    result.params["margin"] = round(margin, 6)
-    return result
-
-
 def _compute_in_database(
     database_url: str, as_of: date, policy: Policy, p_alive: pa.Table | None
 ) -> tuple[pa.Table, LifetimeResult | None]:
@@ -239,7 +222,7 @@ def _compute_in_database(
         with engine, engine.snapshot():
             inputs = store_inputs(engine.source, as_of)
             if p_alive is None and policy.lifetime.enabled:
-                lifetime = _lifetime_in_database(engine, inputs.orders, as_of, policy.lifetime)
+                lifetime = lifetime_for_orders(inputs.orders, as_of, policy.lifetime, engine)
                 if lifetime.table is not None:
                     p_alive = lifetime.table.select(["customer_id", "p_alive"])
             features = engine.to_arrow(customer_features(inputs, as_of, policy))
