@@ -11,7 +11,7 @@ a user's manager) resolve before anything is written.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -20,7 +20,7 @@ from clientbase.ingest.readers import ROW
 from clientbase.ingest.report import figures_expr, figures_json, issues_frame
 from clientbase.ingest.validate import ValidatedBatch
 
-__all__ = ["KEY", "WritePlan", "reconcile", "store_key_columns"]
+__all__ = ["KEY", "TeamScope", "WritePlan", "reconcile", "store_key_columns"]
 
 #: Name of the external-key column in lookup frames (``KEY`` text -> ``id``).
 KEY = "key"
@@ -40,6 +40,29 @@ class WritePlan:
     errors: pl.DataFrame = field(default_factory=issues_frame)
     warnings: pl.DataFrame = field(default_factory=issues_frame)
     external_ids: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamScope:
+    """What a manager's import may touch: the customers their team owns.
+
+    Attributes
+    ----------
+    members
+        User ids of the team (the manager included): the owners a new or updated customer
+        may have.
+    default_owner
+        The owner of a new customer whose row names none (the manager).
+    customers
+        Ids of the store's customers owned within the team. A row that would update a
+        customer outside them, refer to one (an order's or event's customer, a referrer), or
+        update an order or event of one is rejected (``customer_outside_team``), and so is
+        a customer row naming an owner outside the team (``owner_outside_team``).
+    """
+
+    members: frozenset[int]
+    default_owner: int
+    customers: pl.Series
 
 
 def store_key_columns(spec: KindSpec) -> tuple[str, ...]:
@@ -65,6 +88,7 @@ def reconcile(
     existing: pl.DataFrame,
     allocate: Callable[[int], Sequence[int]],
     existing_emails: pl.DataFrame | None = None,
+    team: TeamScope | None = None,
 ) -> WritePlan:
     """Plan the writes of ``batch``.
 
@@ -80,6 +104,10 @@ def reconcile(
         Returns ``n`` fresh ids for new records.
     existing_emails
         For customers: ``email`` (lower case) and ``key`` of the customers in the store.
+    team
+        A manager's team: rows touching customers outside it are rejected, new customers
+        are owned within it (see :class:`TeamScope`). For customers, ``existing`` then
+        holds ``owner_id``. ``None`` for an administrator's import.
     """
     spec = batch.spec
     frame = batch.frame
@@ -89,6 +117,8 @@ def reconcile(
         if ref.name in batch.provided and ref not in self_refs:
             frame, found = _resolve(frame, ref, lookups[ref.ref or ""], batch.labels[ref.name])
             issues.append(found)
+            if team is not None:
+                issues.append(_outside_team(frame, ref, team, batch.labels[ref.name]))
     frame = frame.filter(~pl.col(ROW).is_in(_rows(issues).implode()))
     key_columns = store_key_columns(spec)
     if KEY in key_columns:
@@ -108,6 +138,8 @@ def reconcile(
     )
     ids = matched.get_column("__id").cast(pl.Int64).zip_with(~new, fresh_ids).alias("id")
     matched = matched.with_columns(ids, new.alias("__new"))
+    if team is not None:
+        issues.append(_updates_outside_team(matched, spec, existing, team, batch.labels))
     matched = matched.filter(~pl.col(ROW).is_in(_rows(issues).implode()))
     while self_refs:
         # A row may only point at a row of the file that is itself accepted: repeat until
@@ -118,12 +150,20 @@ def reconcile(
         for ref in self_refs:
             matched, found = _resolve(matched, ref, known, batch.labels[ref.name])
             found_now.append(found)
+            if team is not None:
+                in_file = matched.get_column("id")
+                scope = replace(team, customers=pl.concat([team.customers, in_file]))
+                found_now.append(_outside_team(matched, ref, scope, batch.labels[ref.name]))
         if not any(f.height for f in found_now):
             break
         issues.extend(found_now)
         matched = matched.filter(~pl.col(ROW).is_in(_rows(found_now).implode()))
     errors = pl.concat([batch.errors, *issues]) if issues else batch.errors
-    columns = _store_columns(spec, batch.provided)
+    provided = batch.provided
+    if team is not None and spec.table == "customers":
+        matched = _team_owners(matched, existing, team)
+        provided = (*provided, "owner") if "owner" not in provided else provided
+    columns = _store_columns(spec, provided)
     store = matched.select(
         pl.col("id"),
         pl.col("__new"),
@@ -148,6 +188,83 @@ def reconcile(
         errors=errors,
         warnings=warnings,
         external_ids=external_ids,
+    )
+
+
+def _outside_team(frame: pl.DataFrame, ref: FieldSpec, team: TeamScope, label: str) -> pl.DataFrame:
+    """Rows whose resolved reference ``ref`` leaves the team: a customer it does not own,
+    or (for a customer's owner) a user outside it."""
+    if ref.ref == "customers":
+        allowed, code = team.customers.cast(pl.Int64), "customer_outside_team"
+    elif ref.ref == "users" and ref.name == "owner":
+        allowed = pl.Series(sorted(team.members), dtype=pl.Int64)
+        code = "owner_outside_team"
+    else:
+        return issues_frame()
+    outside = frame.filter(
+        pl.col(ref.column).is_not_null() & ~pl.col(ref.column).is_in(allowed.implode())
+    )
+    return outside.select(
+        pl.col(ROW).alias("row"),
+        pl.lit(label).alias("column"),
+        pl.col(ref.name).alias("value"),
+        pl.lit(code).alias("code"),
+        pl.lit(figures_json()).alias("figures"),
+    )
+
+
+def _updates_outside_team(
+    matched: pl.DataFrame,
+    spec: KindSpec,
+    existing: pl.DataFrame,
+    team: TeamScope,
+    labels: dict[str, str],
+) -> pl.DataFrame:
+    """Rows that would update a record of a customer outside the team: the customer itself,
+    or an order or event of theirs (whatever customer the file now names)."""
+    if spec.table == "customers":
+        customer = pl.col("__id")
+        old = matched
+    elif "customer_id" in existing.columns:
+        previous = existing.select(
+            pl.col("id").cast(pl.Int64).alias("__id"),
+            pl.col("customer_id").cast(pl.Int64).alias("__old_customer"),
+        )
+        old = matched.join(previous, on="__id", how="left")
+        customer = pl.col("__old_customer")
+    else:
+        return issues_frame()
+    key = spec.key[0]
+    outside = old.filter(
+        ~pl.col("__new")
+        & customer.is_not_null()
+        & ~customer.is_in(team.customers.cast(pl.Int64).implode())
+    )
+    return outside.select(
+        pl.col(ROW).alias("row"),
+        pl.lit(labels.get(key, key)).alias("column"),
+        pl.col(key).cast(pl.String).alias("value"),
+        pl.lit("customer_outside_team").alias("code"),
+        pl.lit(figures_json()).alias("figures"),
+    )
+
+
+def _team_owners(matched: pl.DataFrame, existing: pl.DataFrame, team: TeamScope) -> pl.DataFrame:
+    """Every customer of a manager's import gets an owner in the team: the one the row
+    names, else the one it has, else the manager."""
+    previous = existing.select(
+        pl.col("id").cast(pl.Int64).alias("__id"),
+        pl.col("owner_id").cast(pl.Int64).alias("__old_owner"),
+    )
+    named = pl.col("owner_id") if "owner_id" in matched.columns else pl.lit(None, pl.Int64)
+    return (
+        matched.join(previous, on="__id", how="left")
+        .with_columns(
+            pl.coalesce(named, pl.col("__old_owner"), pl.lit(team.default_owner, pl.Int64)).alias(
+                "owner_id"
+            )
+        )
+        .drop("__old_owner")
     )
 
 

@@ -25,7 +25,16 @@ from clientbase.domain.vocabulary import Role
 from clientbase.errors import PermissionDenied
 from clientbase.security.actor import Actor
 
-__all__ = ["Permission", "Scope", "allowed", "require", "scope_for"]
+__all__ = [
+    "TEAM_IMPORT_KINDS",
+    "Permission",
+    "Scope",
+    "allowed",
+    "may_import",
+    "require",
+    "require_import",
+    "scope_for",
+]
 
 
 class Permission(StrEnum):
@@ -45,9 +54,8 @@ _ALL = frozenset(Permission)
 
 _POLICY: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
-    # Imports upsert records of every owner (and staff and catalogue rows) by external id;
-    # until imports are scoped row by row to a manager's team, only admins may run them.
-    Role.MANAGER: _ALL - {Permission.USERS_MANAGE, Permission.IMPORTS_RUN},
+    # A manager's imports are scoped row by row to their team (TEAM_IMPORT_KINDS only).
+    Role.MANAGER: _ALL - {Permission.USERS_MANAGE},
     Role.ANALYST: frozenset(
         {
             Permission.CUSTOMERS_READ,
@@ -80,6 +88,32 @@ def require(actor: Actor, permission: Permission) -> None:
     """Raise :class:`PermissionDenied` unless the actor's role grants ``permission``."""
     if not allowed(actor, permission):
         raise PermissionDenied(f"the {actor.role} role may not do {permission}")
+
+
+#: What a manager may import: their team's customers and those customers' orders and
+#: events. The import service rejects, row by row, whatever touches a customer owned outside
+#: the team; staff, catalogue, campaign and partner files stay with administrators.
+TEAM_IMPORT_KINDS: frozenset[str] = frozenset({"customers", "orders", "events"})
+
+
+def may_import(actor: Actor, kind: str) -> bool:
+    """Whether the actor may import a file of ``kind`` (an admin anything; a manager with a
+    user account the :data:`TEAM_IMPORT_KINDS`, scoped to their team)."""
+    if not allowed(actor, Permission.IMPORTS_RUN):
+        return False
+    if actor.role == Role.ADMIN:
+        return True
+    return actor.role == Role.MANAGER and actor.user_id is not None and kind in TEAM_IMPORT_KINDS
+
+
+def require_import(actor: Actor, kind: str) -> None:
+    """Raise :class:`PermissionDenied` unless the actor may import a file of ``kind``."""
+    require(actor, Permission.IMPORTS_RUN)
+    if not may_import(actor, kind):
+        raise PermissionDenied(
+            f"the {actor.role} role may import only {', '.join(sorted(TEAM_IMPORT_KINDS))} "
+            f"(for their team), not {kind}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ rows matched and written; :mod:`clientbase.services.import_status`), readable wi
 can show the progress of a large file while it is processed; the commit stays one
 transaction, all or nothing, and audited.
 
-Only roles with ``imports.run`` (admins) may do either, and an upload can be checked,
+Administrators may import any kind; a manager customers, orders and events, scoped row by
+row to their team (:func:`clientbase.services.imports.import_file`). An upload can be checked,
 followed and committed only by the user who uploaded it. Staged files live on disk, so a
 deployment with several server processes finds them from any of them; the data is removed
 once committed (the status stays) and everything after a day. Nothing here logs a cell
@@ -50,7 +51,7 @@ from clientbase.ingest.readers import read_table
 from clientbase.ingest.report import ImportReport, with_reasons
 from clientbase.ingest.validate import validate
 from clientbase.security.actor import Actor
-from clientbase.security.rbac import Permission, require
+from clientbase.security.rbac import Permission, require, require_import
 from clientbase.services.access import audited_denials
 from clientbase.services.import_status import (
     ImportOutcome,
@@ -211,7 +212,8 @@ def _stage(
 ) -> _Staged:
     with audited_denials(engine, actor, "import.upload"):
         require(actor, Permission.IMPORTS_RUN)
-    spec = kind_spec(kind)
+        spec = kind_spec(kind)
+        require_import(actor, spec.name)
     name = _safe_name(file_name)
     root = _uploads(settings)
     _remove_stale(root)
@@ -346,6 +348,7 @@ def _staged(
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if meta.get("user_id") != actor.user_id:
             raise NotFound("no such upload (uploads are kept for a day)")
+        require_import(actor, str(meta["kind"]))
     return _Staged(upload_id, folder, str(meta["kind"]), str(meta["file"]))
 
 

@@ -15,17 +15,20 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from clientbase.domain.vocabulary import Role
 from clientbase.errors import ImportRejected, StorageError
 from clientbase.ingest.kinds import FieldType, KindSpec, kind_spec
 from clientbase.ingest.mapping import Mapping, load_mapping
 from clientbase.ingest.readers import read_table
-from clientbase.ingest.reconcile import WritePlan, reconcile, store_key_columns
+from clientbase.ingest.reconcile import TeamScope, WritePlan, reconcile, store_key_columns
 from clientbase.ingest.report import ImportReport
 from clientbase.ingest.validate import ValidatedBatch, validate
 from clientbase.security.actor import Actor
-from clientbase.security.rbac import Permission, require
+from clientbase.security.rbac import require_import
 from clientbase.services import audit
+from clientbase.services.access import load_scope, visible_customer_ids
 from clientbase.storage.bulk import (
     allocate_ids,
     check_references,
@@ -73,8 +76,10 @@ def import_file(
     Raises
     ------
     PermissionDenied
-        The actor's role may not import (only administrators may: imports write records
-        of every owner).
+        The actor may not import ``kind``: administrators import anything; a manager
+        imports customers, orders and events of their team only, row by row (a row that
+        would touch a customer owned outside the team, or give a customer an owner outside
+        it, is rejected, and then nothing is written); other roles nothing.
     InvalidInput
         The file cannot be read or is empty; the kind is unknown.
     MappingError
@@ -85,9 +90,9 @@ def import_file(
     StorageError
         The database failed; nothing was written.
     """
-    require(actor, Permission.IMPORTS_RUN)
-    step = progress or _silent
     spec = kind_spec(kind)
+    require_import(actor, spec.name)
+    step = progress or _silent
     mapping = load_mapping(mapping_path)
     step("read", 0, 0)
     raw = read_table(path, mapping.file)
@@ -112,7 +117,8 @@ def import_file(
             }
             if spec.table in {f.ref for f in spec.references} and spec.table not in lookups:
                 lookups[spec.table] = key_map(conn, spec.table, mapping.source)
-            existing = _existing(conn, spec, batch, lookups, mapping)
+            team = _team(session, actor)
+            existing = _existing(conn, spec, batch, lookups, mapping, team)
             emails = None
             if spec.table == "customers" and "email" in batch.provided:
                 emails = customer_emails(conn, mapping.source)
@@ -126,7 +132,12 @@ def import_file(
             session.add(record)
             session.flush()  # the first write: from here on this transaction holds the lock
             plan = reconcile(
-                batch, lookups, existing, lambda n: allocate_ids(conn, spec.table, n), emails
+                batch,
+                lookups,
+                existing,
+                lambda n: allocate_ids(conn, spec.table, n),
+                emails,
+                team=team,
             )
             step("match", raw.rows, raw.rows)
             report.add_errors(plan.errors)
@@ -155,6 +166,7 @@ def import_file(
                     "kind": spec.name,
                     "file": path.name,
                     "source": mapping.source,
+                    "scope": "all" if team is None else "team",
                     **report.counts.as_dict(),
                 },
             )
@@ -184,18 +196,36 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _team(session: Session, actor: Actor) -> TeamScope | None:
+    """A manager's team and the customers it owns (``None`` for an administrator)."""
+    if actor.role != Role.MANAGER:
+        return None
+    assert actor.user_id is not None  # require_import refuses a manager without an account
+    scope = load_scope(session, actor)
+    members = scope.owner_ids or frozenset({actor.user_id})
+    customers = visible_customer_ids(session, scope) or []
+    return TeamScope(
+        members=members,
+        default_owner=actor.user_id,
+        customers=pl.Series("id", customers, dtype=pl.Int64),
+    )
+
+
 def _existing(
     conn: Connection,
     spec: KindSpec,
     batch: ValidatedBatch,
     lookups: dict[str, pl.DataFrame],
     mapping: Mapping,
+    team: TeamScope | None,
 ) -> pl.DataFrame:
     columns = [
         spec.field(n).column
         for n in batch.provided
         if not (spec.table == "customers" and n == "external_id")
     ]
+    if team is not None and spec.table == "customers" and "owner_id" not in columns:
+        columns.append("owner_id")  # a manager's rows keep a customer's owner
     columns += [c for c in store_key_columns(spec) if c != "key" and c not in columns]
     if spec.sourced or spec.table == "users":
         return existing_rows(conn, spec.table, columns, source=mapping.source)

@@ -7,10 +7,11 @@ otherwise the page shows the progress recorded by the work (rows read, fields ch
 rows written) and polls ``/imports/{id}/status`` with htmx until the report or the summary
 replaces it. ``/imports/{id}`` shows the same after a reload.
 
-Admins may import (``imports.run``, decided by the services); the page is not
-offered to other roles. Every form carries the CSRF token. Problems with the file itself
-(unreadable, wrong mapping, unknown kind) are shown above the form in the user's language
-with the service's own detail beneath.
+Admins may import any kind, managers customers, orders and events of their team
+(``imports.run`` and the team scope, decided by the services); the page offers a user only
+the kinds they may import and is not offered to other roles. Every form carries the CSRF
+token. Problems with the file itself (unreadable, wrong mapping, unknown kind) are shown
+above the form in the user's language with the service's own detail beneath.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import HTMLResponse
 
 from clientbase.errors import InvalidInput, PermissionDenied
+from clientbase.security.rbac import may_import
 from clientbase.services.import_uploads import (
     IMPORT_KINDS,
     MAX_ISSUES_SHOWN,
@@ -56,7 +58,7 @@ WAIT_SECONDS = 1.5
 
 def _context(page: Page, **context: Any) -> dict[str, Any]:
     if not page.may("imports.run"):
-        raise PermissionDenied("only administrators import files")
+        raise PermissionDenied("only administrators and managers import files")
     return {"page": page, "kind_names": KIND_NAMES, **context}
 
 
@@ -76,7 +78,7 @@ def _page(
         page.lang,
         status=code,
         active="imports",
-        kinds=[(k, KIND_NAMES.get(k, k)) for k in IMPORT_KINDS],
+        kinds=[(k, KIND_NAMES.get(k, k)) for k in IMPORT_KINDS if may_import(page.actor, k)],
         kind=status.kind if status else kind,
         error=error,
         detail=detail,

@@ -38,9 +38,9 @@ def _send(world: World, method: str, url: str, body: Any, headers: dict[str, str
 
 
 def _upload_of(world: World, role: str) -> str:
-    """An upload staged by ``role`` (only admins can stage one; for the other roles a
-    well-formed id that does not exist, since they are refused before the lookup)."""
-    if role != "admin":
+    """An upload staged by ``role`` (only admins and managers can stage one; for the other
+    roles a well-formed id that does not exist, since they are refused before the lookup)."""
+    if role not in {"admin", "manager"}:
         return "0" * 32
     response = _send(
         world, "POST", "/api/v1/imports", Multipart(kind="customers"), world.headers(role)
@@ -96,14 +96,15 @@ POLICY: dict[tuple[str, str], tuple[Rule, dict[str, Any] | None]] = {
     ("GET", "/api/v1/overview"): (anyone, None),
     ("GET", "/api/v1/funnel"): (anyone, None),
     ("GET", "/api/v1/profitability"): (anyone, None),
-    ("POST", "/api/v1/imports"): (roles("admin"), Multipart(kind="customers")),
-    # Only the user who uploaded a file may commit it or follow its progress.
+    # A manager imports customers, orders and events of their team (the file's new
+    # customer becomes the manager's); only the uploader commits or follows an upload.
+    ("POST", "/api/v1/imports"): (roles("admin", "manager"), Multipart(kind="customers")),
     ("POST", "/api/v1/imports/{upload_id}/commit"): (
-        lambda role, own: role == "admin" and own == "own",
+        lambda role, own: role in {"admin", "manager"} and own == "own",
         None,
     ),
     ("GET", "/api/v1/imports/{upload_id}"): (
-        lambda role, own: role == "admin" and own == "own",
+        lambda role, own: role in {"admin", "manager"} and own == "own",
         None,
     ),
 }

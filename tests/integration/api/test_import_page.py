@@ -47,6 +47,29 @@ def test_representatives_are_not_offered_imports(site: tuple[TestClient, object]
     assert client.get("/imports").status_code == 403
 
 
+def test_a_manager_is_offered_the_team_kinds_and_imports_customers(
+    site: tuple[TestClient, object],
+) -> None:
+    client, _ = site
+    csrf = sign_in(client, "manager")
+    assert 'href="/imports"' in client.get("/").text
+    page = client.get("/imports").text
+    offered = re.findall(r'<option value="([a-z-]+)"', page.split('id="import-kind"')[1])
+    assert offered == ["customers", "orders", "events"]
+    html = _upload(client, csrf, GOOD)
+    found = re.search(r'action="/imports/([0-9a-f]{32})/commit"', html)
+    assert found
+    done = client.post(f"/imports/{found.group(1)}/commit", data={"csrf": csrf})
+    html = _finished(client, done.text)
+    assert re.search(r'data-count="imported">3<', html)
+    refused = client.post(
+        "/imports",
+        data={"kind": "users", "csrf": csrf},
+        files={"file": ("u.csv", b"username,display_name,role\nx,X,admin\n", "text/csv")},
+    )
+    assert refused.status_code == 403
+
+
 def test_an_admin_checks_fixes_and_commits(site: tuple[TestClient, object]) -> None:
     client, _ = site
     csrf = sign_in(client, "admin")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import httpx2
 from sqlalchemy import func, select
 
-from clientbase.storage.orm import AuditEntry, Customer
+from clientbase.storage.orm import AuditEntry, Customer, Order
 from clientbase.storage.unit_of_work import UnitOfWork
 from tests.integration.api.conftest import World
 
@@ -147,3 +148,61 @@ def test_unsupported_files_and_kinds_are_refused(world: World) -> None:
     assert kind.status_code == 422
     traversal = world.client.post("/api/v1/imports/..%2F..%2Fetc/commit", headers=headers)
     assert traversal.status_code == 404
+
+
+def _commit(world: World, role: str, upload_id: object, lang: str = "en") -> dict[str, object]:
+    response = world.client.post(
+        f"/api/v1/imports/{upload_id}/commit?lang={lang}", headers=world.headers(role)
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def _upload_kind(world: World, role: str, kind: str, data: bytes) -> httpx2.Response:
+    response = world.client.post(
+        "/api/v1/imports",
+        headers=world.headers(role),
+        data={"kind": kind},
+        files={"file": (f"{kind}.csv", data, "text/csv")},
+    )
+    return response
+
+
+def test_a_managers_import_touching_another_teams_customer_is_refused_with_the_row(
+    world: World,
+) -> None:
+    customers = b"external_id,name,owner\nT-M,Team Mine,representative\nT-O,Theirs,outsider\n"
+    staged = _upload_kind(world, "admin", "customers", customers)
+    assert _commit(world, "admin", staged.json()["upload_id"])["committed"] is True
+    before = _customers(world)
+    with UnitOfWork(world.engine) as uow:
+        orders_before = int(uow.session.scalar(select(func.count(Order.id))) or 0)
+    orders = (
+        b"external_id,customer,ordered_at,total\nTO-1,T-M,2026-03-01,100\nTO-2,T-O,2026-03-02,200\n"
+    )
+    checked = _upload_kind(world, "manager", "orders", orders)
+    assert checked.status_code == 201, checked.text
+    body = _commit(world, "manager", checked.json()["upload_id"], lang="hu")
+    assert body["committed"] is False and body["rejected"] == 1
+    errors = body["errors"]
+    assert isinstance(errors, list) and len(errors) == 1
+    assert (errors[0]["row"], errors[0]["column"], errors[0]["value"]) == (3, "customer", "T-O")
+    assert errors[0]["code"] == "customer_outside_team"
+    assert errors[0]["reason"].startswith("az ügyfél a csapatán kívüli munkatársé")
+    assert _customers(world) == before
+    with UnitOfWork(world.engine) as uow:
+        assert int(uow.session.scalar(select(func.count(Order.id))) or 0) == orders_before
+    fixed = _upload_kind(world, "manager", "orders", orders.replace(b"T-O", b"T-M"))
+    done = _commit(world, "manager", fixed.json()["upload_id"])
+    assert done["committed"] is True and done["imported"] == 2
+
+
+def test_a_manager_may_not_upload_staff_files_and_the_denial_is_audited(world: World) -> None:
+    refused = _upload_kind(world, "manager", "users", b"username,display_name,role\nx,X,admin\n")
+    assert refused.status_code == 403
+    with UnitOfWork(world.engine) as uow:
+        denials = uow.session.scalars(
+            select(AuditEntry.entity).where(AuditEntry.action == "denied")
+        ).all()
+    assert "import.upload" in denials
