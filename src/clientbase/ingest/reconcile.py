@@ -55,14 +55,18 @@ class TeamScope:
         The owner of a new customer whose row names none (the manager).
     customers
         Ids of the store's customers owned within the team. A row that would update a
-        customer outside them, refer to one (an order's or event's customer, a referrer), or
-        update an order or event of one is rejected (``customer_outside_team``), and so is
-        a customer row naming an owner outside the team (``owner_outside_team``).
+        customer outside them, refer to one (an order's or event's customer, a referrer, an
+        event's order), or update an order or event of one is rejected
+        (``customer_outside_team``), and so is a customer row naming an owner outside the
+        team (``owner_outside_team``).
+    orders
+        Ids of the store's orders of those customers, when the file refers to orders.
     """
 
     members: frozenset[int]
     default_owner: int
     customers: pl.Series
+    orders: pl.Series | None = None
 
 
 def store_key_columns(spec: KindSpec) -> tuple[str, ...]:
@@ -196,6 +200,8 @@ def _outside_team(frame: pl.DataFrame, ref: FieldSpec, team: TeamScope, label: s
     or (for a customer's owner) a user outside it."""
     if ref.ref == "customers":
         allowed, code = team.customers.cast(pl.Int64), "customer_outside_team"
+    elif ref.ref == "orders" and team.orders is not None:
+        allowed, code = team.orders.cast(pl.Int64), "customer_outside_team"
     elif ref.ref == "users" and ref.name == "owner":
         allowed = pl.Series(sorted(team.members), dtype=pl.Int64)
         code = "owner_outside_team"

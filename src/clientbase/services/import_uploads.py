@@ -471,6 +471,14 @@ def import_status(
     _check_language(language)
     staged = _staged(engine, settings, actor, upload_id, "import.status")
     status = load_status(staged.folder, language)
-    if status is None:
-        return ImportStatus(upload_id, staged.kind, staged.file, "check")
+    if status is None:  # staged before progress was recorded: nothing will ever run
+        return ImportStatus(
+            upload_id,
+            staged.kind,
+            staged.file,
+            "check",
+            state="failed",
+            stage="finished",
+            error="this upload has no recorded check; upload the file again",
+        )
     return status

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from clientbase.ingest.validate import ValidatedBatch, validate
 from clientbase.security.actor import Actor
 from clientbase.security.rbac import require_import
 from clientbase.services import audit
-from clientbase.services.access import load_scope, visible_customer_ids
+from clientbase.services.access import customer_clause, load_scope, visible_customer_ids
 from clientbase.storage.bulk import (
     allocate_ids,
     check_references,
@@ -39,7 +39,7 @@ from clientbase.storage.bulk import (
     update_frame,
 )
 from clientbase.storage.imports import customer_emails, existing_rows, key_map
-from clientbase.storage.orm import ImportBatch
+from clientbase.storage.orm import Customer, ImportBatch, Order
 from clientbase.storage.orm.base import utcnow
 from clientbase.storage.unit_of_work import UnitOfWork
 
@@ -117,7 +117,7 @@ def import_file(
             }
             if spec.table in {f.ref for f in spec.references} and spec.table not in lookups:
                 lookups[spec.table] = key_map(conn, spec.table, mapping.source)
-            team = _team(session, actor)
+            team = _team(session, actor, refers_to_orders="orders" in lookups)
             existing = _existing(conn, spec, batch, lookups, mapping, team)
             emails = None
             if spec.table == "customers" and "email" in batch.provided:
@@ -196,18 +196,25 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _team(session: Session, actor: Actor) -> TeamScope | None:
-    """A manager's team and the customers it owns (``None`` for an administrator)."""
+def _team(session: Session, actor: Actor, *, refers_to_orders: bool) -> TeamScope | None:
+    """A manager's team, the customers it owns and (when the file refers to orders) their
+    orders; ``None`` for an administrator."""
     if actor.role != Role.MANAGER:
         return None
     assert actor.user_id is not None  # require_import refuses a manager without an account
     scope = load_scope(session, actor)
     members = scope.owner_ids or frozenset({actor.user_id})
     customers = visible_customer_ids(session, scope) or []
+    orders = None
+    if refers_to_orders:
+        owned = select(Order.id).join(Customer, Customer.id == Order.customer_id)
+        ids = session.scalars(owned.where(customer_clause(scope))).all()
+        orders = pl.Series("id", ids, dtype=pl.Int64)
     return TeamScope(
         members=members,
         default_owner=actor.user_id,
         customers=pl.Series("id", customers, dtype=pl.Int64),
+        orders=orders,
     )
 
 

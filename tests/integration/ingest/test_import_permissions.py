@@ -245,6 +245,13 @@ def test_a_managers_import_touching_another_teams_customer_is_refused_with_the_r
             "external_id",
             "E-O",
         ),
+        (
+            "events",
+            "external_id,customer,occurred_at,kind,order\nE-1,C-R,2026-03-01,complaint,O-O\n",
+            2,
+            "order",
+            "O-O",
+        ),
     ],
 )
 def test_orders_and_events_of_other_teams_customers_are_refused(
