@@ -209,12 +209,12 @@ def parse_datetime(
 
 def _expected_dates(fmt: NumberFormat, *, date_only: bool) -> str:
     """Examples of the shapes a date column is read in, for the report."""
-    time = "" if date_only else " 14:30"
-    examples = [f"2024-03-15{time}", f"2024.03.15.{time}"]
+    examples = ["2024-03-15"] if date_only else ["2024-03-15", "2024-03-15 14:30"]
+    examples.append("2024.03.15.")
     if fmt.date_order == "dmy":
-        examples.append(f"15.03.2024{time}")
+        examples.append("15.03.2024")
     elif fmt.date_order == "mdy":
-        examples.append(f"03/15/2024{time}")
+        examples.append("03/15/2024")
     return ", ".join(examples)
 
 

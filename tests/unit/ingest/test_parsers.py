@@ -146,3 +146,17 @@ def test_email_and_country() -> None:
     assert parse_email(pl.Series("e", ["a@b.hu", "nope"]), 320).bad.to_list() == [False, True]
     country = parse_country(pl.Series("c", ["hu", "POL"]))
     assert country.values.to_list() == ["HU", None]
+
+
+def test_a_bad_date_names_the_shapes_the_column_is_read_in() -> None:
+    from clientbase.ingest.parsers import parse_datetime
+
+    raw = pl.Series("d", ["2024-02-30"])
+    day_first = parse_datetime(raw, NumberFormat(date_order="dmy"), date_only=True)
+    assert day_first.code == "date_invalid"
+    assert day_first.figures == {
+        "date_only": True,
+        "expected": "2024-03-15, 2024.03.15., 15.03.2024",
+    }
+    timed = parse_datetime(raw, NumberFormat())
+    assert timed.figures["expected"] == "2024-03-15, 2024-03-15 14:30, 2024.03.15."
