@@ -400,3 +400,91 @@ def test_bgnbd_expectation_grouped_by_distinct_rows_equals_row_by_row() -> None:
         by_row = alive * _new_customer_mean(horizon, r + x, alpha + T, a, b + x)
         grouped = model.expected_purchases(horizon, x, t_x, T)
         np.testing.assert_array_equal(grouped, by_row)
+
+
+@pytest.mark.parametrize(
+    "theta",
+    [[0.25, 4.0, 0.8, 2.5], [2.0, 0.5, 3.0, 0.2], [0.6, 50.0, 0.6, 2.0], [1.0, 1.0, 1.0, 1.0]],
+)
+def test_pareto_hessian_matches_finite_differences_of_the_gradient(
+    theta: list[float], data: tuple
+) -> None:
+    from clientbase.models.clv._base import compress_rows
+    from clientbase.models.clv.pareto_nbd import _Likelihood
+
+    (x, t_x, T), w = compress_rows(list(data), np.ones(data[0].size))
+    likelihood = _Likelihood(x, t_x, T)
+    point = np.log(theta)
+    exact = likelihood.total(point, w)
+    # the total equals the per-row function's sums
+    ll, grad = pnbd_loglik(x, t_x, T)(point)
+    assert exact.value == pytest.approx(float(np.sum(w * ll)), rel=1e-12)
+    np.testing.assert_allclose(exact.gradient, np.sum(grad * w[:, None], axis=0), rtol=1e-9)
+    numeric = np.empty((4, 4))
+    for i in range(4):
+        step = np.zeros(4)
+        step[i] = 1e-6
+        numeric[i] = (
+            likelihood.total(point + step, w).gradient - likelihood.total(point - step, w).gradient
+        ) / 2e-6
+    np.testing.assert_allclose(exact.hessian, exact.hessian.T, rtol=0, atol=0)
+    scale = np.sqrt(np.outer(np.abs(np.diag(numeric)), np.abs(np.diag(numeric))))
+    assert np.max(np.abs(exact.hessian - numeric) / scale) < 1e-6
+
+
+def test_pareto_newton_fit_matches_bfgs_and_finite_difference_errors(data: tuple) -> None:
+    """The Newton fit (analytic Hessian) reaches the optimum of the BFGS search, and its
+    standard errors are those of the finite-difference Hessian of the exact gradient."""
+    from clientbase.models.clv._base import (
+        compress_rows,
+        maximise_log_likelihood,
+        weighted_objective,
+    )
+
+    model = ParetoNBDModel().fit(*data)
+    (x, t_x, T), w = compress_rows(list(data), np.ones(data[0].size))
+    start = dict(zip(ParetoNBDModel.param_names, (1.0, 30.0, 1.0, 30.0), strict=True))
+    params, ll, cov = maximise_log_likelihood(
+        weighted_objective(pnbd_loglik(x, t_x, T), w), float(w.sum()), start, model="test"
+    )
+    assert model.log_likelihood_ >= ll - 1e-8
+    for i, name in enumerate(ParetoNBDModel.param_names):
+        assert model.params_[name] == pytest.approx(params[name], rel=1e-5)
+        se = params[name] * float(np.sqrt(cov[i, i]))
+        assert model.params_se_[name] == pytest.approx(se, rel=1e-4)
+
+
+def test_symmetric_eigen_matches_the_definition() -> None:
+    from clientbase.models.clv._base import _newton_direction, _symmetric_eigen
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a = rng.normal(size=(4, 4))
+        matrix = a + a.T
+        values, vectors = _symmetric_eigen(matrix)
+        for value, vector in zip(values, vectors, strict=True):
+            np.testing.assert_allclose(matrix @ vector, value * vector, atol=1e-10)
+            assert np.linalg.norm(vector) == pytest.approx(1.0)
+        gradient = rng.normal(size=4)
+        direction, positive = _newton_direction(matrix, gradient)
+        assert not positive or np.all(np.linalg.eigvalsh(matrix) > 0)
+        assert float(direction @ gradient) < 0  # always a descent direction
+
+
+def test_compression_sort_path_equals_the_counting_path() -> None:
+    """Few rows over many distinct values are summed over the sorted keys: same rows."""
+    from clientbase.models.clv._base import compress_rows
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, 400).astype(float)
+    t = np.round(rng.uniform(0, 30, 400), 2)  # far more distinct keys than 4 x rows
+    T = np.round(rng.uniform(30, 40, 400), 2)
+    x, t, T = (np.concatenate([v, v[:100]]) for v in (x, t, T))  # some repeated rows
+    w = np.ones(x.size)
+    (ux, ut, uT), uw = compress_rows([x, t, T], w)
+    expected: dict[tuple[float, float, float], float] = {}
+    for row in zip(x, t, T, strict=True):
+        expected[row] = expected.get(row, 0.0) + 1.0
+    assert dict(zip(zip(ux, ut, uT, strict=True), uw, strict=True)) == expected
+    keys = list(zip(ux, ut, uT, strict=True))
+    assert keys == sorted(keys)

@@ -56,7 +56,7 @@ def test_tail_integral_matches_quadrature(
     p: float, s: float, alpha: float, beta: float, y: float
 ) -> None:
     q = s + 1.0
-    log_g, _ = log_tail_integral(np.array([y]), np.array([p]), q, alpha, beta)
+    log_g = log_tail_integral(np.array([y]), np.array([p]), q, alpha, beta, order=0).log_g
     log_f = -p * math.log(alpha + y) - q * math.log(beta + y)
     integral, _ = quad(
         lambda u: math.exp(-p * math.log(alpha + u) - q * math.log(beta + u) - log_f),
@@ -194,3 +194,87 @@ def test_bg_expectation_at_a_equal_one(t: float, r: float, alpha: float, b: floa
         reference = float(mp.quad(integrand, cuts))
     got = bg_mean(np.array([t]), np.array([r]), np.array([alpha]), 1.0, np.array([b]))
     assert got[0] == pytest.approx(reference, rel=1e-6)
+
+
+def _log_g_reference(y: float, p: float, q: float, alpha: float, beta: float) -> mp.mpf:
+    """``log G(y)`` (FH note, eqs. 21-23) from mpmath's ``hyp2f1`` at 50 digits."""
+    e, big, f, small = (p, alpha, q, beta) if alpha >= beta else (q, beta, p, alpha)
+    a_big = e + f - 1
+    z = (big - small) / (big + y)
+    return (
+        -e * mp.log(big + y)
+        - (f - 1) * mp.log(small + y)
+        - mp.log(a_big)
+        + mp.log(mp.hyp2f1(e, 1, a_big + 1, z))
+    )
+
+
+@pytest.mark.parametrize(
+    ("y", "p", "q", "alpha", "beta"),
+    [
+        (0.0, 0.55, 1.61, 10.6, 11.7),  # CDNOW optimum, α < β: the series in q
+        (30.0, 5.55, 1.61, 10.6, 11.7),
+        (0.0, 3.7, 1.4, 3.0, 1.0),  # α > β: the series in p
+        (2.0, 0.02, 1.2, 50.0, 0.05),  # z near 1, a small p
+        (7.0, 12.0, 2.5, 4.0, 4.0),  # α = β: z = 0, the derivatives in z are limits
+        (1e3, 1e4 + 0.5, 1.6, 10.6, 11.7),  # a very long history
+    ],
+)
+def test_tail_integral_hessian_matches_mpmath(
+    y: float, p: float, q: float, alpha: float, beta: float
+) -> None:
+    got = log_tail_integral(np.array([y]), np.array([p]), q, alpha, beta, order=2)
+    assert got.grad is not None and got.hess is not None
+    point = (p, alpha, q, beta)  # the order of the gradient and Hessian
+
+    def f(pp: mp.mpf, aa: mp.mpf, qq: mp.mpf, bb: mp.mpf) -> mp.mpf:
+        return _log_g_reference(mp.mpf(y), pp, qq, aa, bb)
+
+    with mp.workdps(50):
+        value = float(f(*(mp.mpf(v) for v in point)))
+        hess = np.array(
+            [
+                [
+                    float(mp.diff(f, point, tuple(int(k == i) + int(k == j) for k in range(4))))
+                    for j in range(4)
+                ]
+                for i in range(4)
+            ]
+        )
+        grad = np.array(
+            [float(mp.diff(f, point, tuple(int(k == i) for k in range(4)))) for i in range(4)]
+        )
+    assert got.log_g[0] == pytest.approx(value, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(got.grad[:, 0], grad, rtol=1e-9, atol=1e-12)
+    # each entry relative to the geometric mean of its diagonal entries (a scale-free check)
+    scale = np.sqrt(np.outer(np.abs(np.diag(hess)), np.abs(np.diag(hess))))
+    assert np.max(np.abs(got.hess[:, :, 0] - hess) / scale) < 1e-8
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(customer, min_size=1, max_size=6), st.lists(log_param, min_size=4, max_size=4))
+def test_tail_integral_orders_agree_and_stay_finite(
+    customers: list[tuple[int, float, float]], theta: list[float]
+) -> None:
+    x, t_x, _ = _rows(customers)
+    r, alpha, s, beta = np.exp(theta).tolist()
+    results = [log_tail_integral(t_x, r + x, s + 1.0, alpha, beta, order=o) for o in (0, 1, 2)]
+    for res in results[1:]:
+        np.testing.assert_allclose(res.log_g, results[0].log_g, rtol=1e-13, atol=1e-13)
+    assert results[1].grad is not None and results[2].grad is not None
+    np.testing.assert_allclose(results[2].grad, results[1].grad, rtol=1e-12, atol=1e-300)
+    assert np.all(np.isfinite(results[2].grad))
+    assert results[2].hess is not None and np.all(np.isfinite(results[2].hess))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(customer, min_size=1, max_size=6), st.lists(log_param, min_size=4, max_size=4))
+def test_pareto_total_hessian_is_finite(
+    customers: list[tuple[int, float, float]], theta: list[float]
+) -> None:
+    from clientbase.models.clv.pareto_nbd import _Likelihood
+
+    x, t_x, T = _rows(customers)
+    result = _Likelihood(x, t_x, T).total(np.array(theta), np.ones(x.size))
+    assert math.isfinite(result.value)
+    assert np.all(np.isfinite(result.gradient)) and np.all(np.isfinite(result.hessian))

@@ -4,14 +4,16 @@ Every model maximises a log-likelihood written in log space, on the *unique* row
 with integer weights (real customer bases repeat the same ``(x, t_x, T)`` many times), over
 the logarithms of its parameters by BFGS with an exact analytic gradient. A few Newton steps
 polish the optimum; the Hessian (forward differences of the exact gradient) gives the
-standard errors and confidence intervals by the delta method.
+standard errors and confidence intervals by the delta method. A model with an exact analytic
+Hessian (Pareto/NBD) uses Newton's method from the start instead (:func:`maximise_by_newton`),
+and its exact Hessian at the optimum for the standard errors.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -20,15 +22,18 @@ from scipy.special import ndtri
 from clientbase.errors import ConvergenceError, InvalidInput, ModelError, NotFittedError
 
 __all__ = [
+    "Evaluation",
     "FloatArray",
     "LifetimeModel",
     "LogLikAndGrad",
     "Objective",
+    "SecondOrderObjective",
     "as_float_array",
     "as_horizon",
     "compress_rows",
     "data_fingerprint",
     "distinct_rows",
+    "maximise_by_newton",
     "maximise_log_likelihood",
     "require_variety",
     "squeeze",
@@ -116,10 +121,12 @@ def compress_rows(
 
     Each column is coded on its own: a column of small whole numbers (frequencies) is its own
     code; any other column is coded by a binary search in its sorted distinct values. The
-    codes are combined into one integer key per row; when the key space is small (the usual
-    case: a few hundred distinct ages and recencies) the weights are summed by ``bincount``
-    over it, in linear time, otherwise over the sorted distinct keys. No float rows are
-    sorted lexicographically and nothing is hashed, so this is exact.
+    codes are combined into one integer key per row; when the key space is at most four
+    times the number of rows (many customers over a few hundred distinct ages and
+    recencies) the weights are summed by ``bincount`` over it, in linear time, otherwise
+    over the sorted keys (a few thousand customers: sorting them is cheaper than a key
+    space of a million). No float rows are sorted lexicographically and nothing is hashed,
+    so this is exact.
     """
     n = columns[0].size
     key = np.zeros(n, dtype=np.int64)
@@ -136,12 +143,12 @@ def compress_rows(
             key *= values.size
             key += codes
         span *= values.size
-    if span <= max(4 * n, 1 << 22):
+    if span <= 4 * n:
         summed = np.bincount(key, weights=weights, minlength=span)
         present = np.flatnonzero(summed > 0)
         summed = summed[present]
     else:
-        order = np.argsort(key)
+        order = np.argsort(key, kind="stable")
         sorted_key = key[order]
         first = np.flatnonzero(np.concatenate(([True], sorted_key[1:] != sorted_key[:-1])))
         summed = np.add.reduceat(weights[order], first)
@@ -271,13 +278,7 @@ def maximise_log_likelihood(
     theta, value, gradient, message = _bfgs(mean_negative, theta0, max_iter)
     if not math.isfinite(value):
         raise ConvergenceError(f"{model}: the likelihood is not finite at any point tried.")
-    at_edge = [n for n, t in zip(names, theta, strict=True) if abs(t) > _LOG_BOUND - 1e-3]
-    if at_edge:
-        raise ConvergenceError(
-            f"{model}: the maximum of the likelihood lies at the edge of the parameter space "
-            f"({', '.join(at_edge)}); the data cannot identify the model "
-            "(too few customers, too few repeat buyers, or identical customers)."
-        )
+    _check_edge(names, theta, model)
     hessian = _hessian(mean_negative, theta, gradient)
     # Newton polish: the quasi-Newton search stops a little short of the optimum, and one to
     # three Newton steps reach it to machine precision
@@ -292,6 +293,32 @@ def maximise_log_likelihood(
         if not new_value <= value:
             break
         theta, value, gradient = candidate, new_value, new_gradient
+    return _finish(names, theta, value, gradient, hessian, total_weight, model, message)
+
+
+def _check_edge(names: Sequence[str], theta: FloatArray, model: str) -> None:
+    """Raise :class:`ConvergenceError` when a log-parameter sits on the box ``[-25, 25]``."""
+    at_edge = [n for n, t in zip(names, theta, strict=True) if abs(t) > _LOG_BOUND - 1e-3]
+    if at_edge:
+        raise ConvergenceError(
+            f"{model}: the maximum of the likelihood lies at the edge of the parameter space "
+            f"({', '.join(at_edge)}); the data cannot identify the model "
+            "(too few customers, too few repeat buyers, or identical customers)."
+        )
+
+
+def _finish(
+    names: Sequence[str],
+    theta: FloatArray,
+    value: float,
+    gradient: FloatArray,
+    hessian: FloatArray,
+    total_weight: float,
+    model: str,
+    message: str,
+) -> tuple[dict[str, float], float, FloatArray]:
+    """The checks every optimum passes: small gradient, positive definite and not flat
+    Hessian; returns the parameters, the total log-likelihood and the log-scale covariance."""
     params = {name: float(v) for name, v in zip(names, np.exp(theta), strict=True)}
     grad_norm = float(np.max(np.abs(gradient)))
     if grad_norm > 1e-5:
@@ -310,6 +337,148 @@ def maximise_log_likelihood(
             "(the parameters are not identified by these data)."
         )
     return params, -value * total_weight, covariance
+
+
+class Evaluation(NamedTuple):
+    """Total log-likelihood with its exact gradient and Hessian in the log-parameters."""
+
+    value: float
+    gradient: FloatArray
+    hessian: FloatArray
+
+
+#: ``f(log_params) -> Evaluation`` (totals over the weighted rows).
+SecondOrderObjective = Callable[[FloatArray], Evaluation]
+
+
+def maximise_by_newton(
+    objective: SecondOrderObjective,
+    total_weight: float,
+    start: Mapping[str, float],
+    *,
+    model: str,
+    max_iter: int = 200,
+) -> tuple[dict[str, float], float, FloatArray]:
+    """Maximise a total log-likelihood over the log-parameters by Newton's method with the
+    exact Hessian, for models that provide one.
+
+    Each iteration solves ``H d = -g`` on the mean negative log-likelihood. Where ``H`` is
+    not positive definite (away from the optimum, along a ridge) the step uses ``|H|``
+    (the absolute values of its eigenvalues, the "saddle-free" Newton step of Dauphin et
+    al. 2014), which is a descent direction with the Newton scaling. Steps change a
+    parameter by at most a factor ``e^2`` and are halved until the value decreases (Armijo).
+    It stops when the Newton decrement ``gᵀ H⁻¹ g / 2`` — the predicted gain left in the
+    *total* log-likelihood — is below ``1e-10`` (Boyd & Vandenberghe, Convex Optimization,
+    §9.5.1). The Hessian at the optimum gives the covariance. No BLAS or LAPACK call.
+
+    Returns the same as :func:`maximise_log_likelihood`; raises :class:`ConvergenceError`
+    in the same cases, and when the iteration limit is reached.
+    """
+    names = list(start)
+
+    def mean_negative(theta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        value, gradient, hessian = objective(theta)
+        value = -value / total_weight
+        gradient = -np.asarray(gradient) / total_weight
+        hessian = -np.asarray(hessian) / total_weight
+        if (
+            not math.isfinite(value)
+            or not np.all(np.isfinite(gradient))
+            or not np.all(np.isfinite(hessian))
+        ):
+            return math.inf, np.zeros_like(theta), np.zeros((theta.size, theta.size))
+        return value, gradient, hessian
+
+    theta = np.clip(
+        np.log(np.array([start[name] for name in names], dtype=np.float64)),
+        -_LOG_BOUND + 1.0,
+        _LOG_BOUND - 1.0,
+    )
+    value, gradient, hessian = mean_negative(theta)
+    if not math.isfinite(value):
+        raise ConvergenceError(f"{model}: the likelihood is not finite at the starting point.")
+    message = f"no convergence in {max_iter} iterations"
+    stalled = 0
+    for _ in range(max_iter):
+        direction, positive = _newton_direction(hessian, gradient)
+        slope = float(np.sum(direction * gradient))
+        if positive and -slope * total_weight < 2e-10:
+            message = "converged"
+            break
+        outward = ((theta <= -_LOG_BOUND) & (direction < 0)) | (
+            (theta >= _LOG_BOUND) & (direction > 0)
+        )
+        if outward.any():
+            message = "a parameter reached the edge"
+            break
+        step = min(1.0, 2.0 / float(np.max(np.abs(direction))))
+        while True:
+            candidate = np.clip(theta + step * direction, -_LOG_BOUND, _LOG_BOUND)
+            new_value, new_gradient, new_hessian = mean_negative(candidate)
+            if new_value <= value + 1e-4 * step * slope:
+                break
+            step *= 0.25 if not math.isfinite(new_value) else 0.5
+            if step < 1e-12:
+                break
+        if step < 1e-12:
+            message = "the line search failed"
+            break
+        stalled = stalled + 1 if value - new_value <= 1e-15 * abs(value) else 0
+        theta, value, gradient, hessian = candidate, new_value, new_gradient, new_hessian
+        if stalled >= 3:
+            message = "converged (no further decrease)"
+            break
+    _check_edge(names, theta, model)
+    return _finish(names, theta, value, gradient, hessian, total_weight, model, message)
+
+
+def _newton_direction(hessian: FloatArray, gradient: FloatArray) -> tuple[FloatArray, bool]:
+    """``-H⁻¹ g`` when ``H`` is positive definite (and ``True``); otherwise ``-|H|⁻¹ g``
+    with ``|H|`` from the eigen-decomposition (and ``False``), its eigenvalues floored at
+    1/1000 of the largest: along a nearly flat direction the step stays moderate."""
+    step = _solve_spd(hessian, gradient)
+    if step is not None:
+        return -step, True
+    values, vectors = _symmetric_eigen(hessian)
+    floor = 1e-3 * max(1e-300, max(abs(v) for v in values))
+    direction = np.zeros(gradient.size)
+    for value, vector in zip(values, vectors, strict=True):
+        along = float(np.sum(vector * gradient))
+        direction -= vector * (along / max(abs(value), floor))
+    return direction, False
+
+
+def _symmetric_eigen(matrix: FloatArray) -> tuple[list[float], list[FloatArray]]:
+    """Eigenvalues and unit eigenvectors of a small symmetric matrix by cyclic Jacobi
+    rotations (Numerical Recipes, 3rd ed., §11.1), in plain Python floats."""
+    k = matrix.shape[0]
+    a = [[float(matrix[i, j]) for j in range(k)] for i in range(k)]
+    v = [[1.0 if i == j else 0.0 for j in range(k)] for i in range(k)]
+    for _ in range(50):
+        off = sum(a[i][j] ** 2 for i in range(k) for j in range(i + 1, k))
+        if off <= 1e-30 * sum(a[i][i] ** 2 for i in range(k)) or off == 0.0:
+            break
+        for p in range(k):
+            for q in range(p + 1, k):
+                apq = a[p][q]
+                if apq == 0.0:
+                    continue
+                h = (a[q][q] - a[p][p]) / (2.0 * apq)
+                t = math.copysign(1.0, h) / (abs(h) + math.sqrt(h * h + 1.0))
+                c = 1.0 / math.sqrt(t * t + 1.0)
+                s = t * c
+                for r in range(k):
+                    arp, arq = a[r][p], a[r][q]
+                    a[r][p], a[r][q] = c * arp - s * arq, s * arp + c * arq
+                for r in range(k):
+                    apr, aqr = a[p][r], a[q][r]
+                    a[p][r], a[q][r] = c * apr - s * aqr, s * apr + c * aqr
+                for r in range(k):
+                    vrp, vrq = v[r][p], v[r][q]
+                    v[r][p], v[r][q] = c * vrp - s * vrq, s * vrp + c * vrq
+    values = [a[i][i] for i in range(k)]
+    vectors = [np.array([v[r][i] for r in range(k)]) for i in range(k)]
+    return values, vectors
 
 
 def _bfgs(

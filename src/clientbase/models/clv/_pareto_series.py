@@ -8,36 +8,63 @@ Fader & Hardie's note "A Note on Deriving the Pareto/NBD Model and Related Expre
 ``G(y) = ∫_y^∞ (α+u)^-p (β+u)^-q du``  with ``p = r + x``, ``q = s + 1``,
 
 and evaluates ``G`` with ``2F1(r+s+x, s+1; r+s+x+1; (α-β)/(α+y)) / (α+y)^(r+s+x)`` when
-``α >= β`` (the roles of the two rates swap when ``α < β``). Euler's transformation
-``2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z)`` with ``C = A + 1`` gives
+``α >= β`` (the roles of the two rates swap when ``α < β``: ``G`` is symmetric in
+``(p, α) <-> (q, β)``). Euler's transformation ``2F1(A, B; C; z) = (1-z)^(C-A-B)
+2F1(C-A, C-B; C; z)`` with ``C = A + 1`` gives, writing ``(e, R)`` for the exponent and rate
+of the larger rate and ``(f, Q)`` for the other pair,
 
-``G(y) = (α+y)^-p (β+y)^-q (c+y) / A · S``,  ``S = Σ_k (m)_k / (A+1)_k z^k``,
+``G(y) = (R+y)^-e (Q+y)^-(f-1) / A · S``,  ``S = Σ_k t_k``,  ``t_k = (e)_k / (A+1)_k z^k``,
 
-with ``A = p + q - 1`` and, for ``α >= β``: ``m = p``, ``c = β``, ``z = (α-β)/(α+y)``;
-for ``α < β``: ``m = q``, ``c = α``, ``z = (β-α)/(β+y)``. Every term of ``S`` is positive,
-the ratio of consecutive terms ``z (m+k)/(A+1+k)`` is below ``z < 1``, so the series starts
-at 1, decreases geometrically and never overflows, whatever ``x``, ``T`` or the parameters.
-The derivatives of ``log S`` are weighted sums over the same terms, which gives the exact
-gradient of the likelihood.
+with ``A = e + f - 1`` and ``z = (R-Q)/(R+y)`` in ``[0, 1)``. Every term of ``S`` is
+positive, the ratio of consecutive terms ``z (e+k)/(A+1+k)`` is below ``z``, so the series
+starts at 1, decreases geometrically and never overflows, whatever ``x``, ``T`` or the
+parameters.
+
+Derivatives. With ``log t_k = k log z + Σ_{j<k} [log(e+j) - log(A+1+j)]``, the derivatives
+of ``log S`` with respect to ``(e, A, z)`` are moments of the weights ``π_k = t_k / S``:
+
+``∂ log S = E_π[∂ log t_k]``,   ``∂² log S = E_π[∂² log t_k] + Cov_π(∂ log t_k)``,
+
+where ``∂_e log t_k = H_e(k) = Σ_{j<k} 1/(e+j)``, ``∂_A log t_k = -H_A(k)`` (over
+``1/(A+1+j)``), ``∂_z log t_k = k/z``, ``∂²_e = -Σ_{j<k} 1/(e+j)²``,
+``∂²_A = +Σ_{j<k} 1/(A+1+j)²``, ``∂²_z = -k/z²`` and no cross terms. The chain rule through
+``A = e + f - 1`` and ``z(R, Q)`` then gives the exact gradient and Hessian of ``log G``
+with respect to ``(p, α, q, β)``.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from clientbase.models.clv._base import FloatArray
 
-__all__ = ["MAX_TERMS", "log_tail_integral"]
+__all__ = ["MAX_TERMS", "TailIntegral", "log_tail_integral"]
 
 #: Terms at most; reached only when ``z > 0.999`` (one rate over a thousand times the other).
 MAX_TERMS = 1 << 15
 _RTOL = 1e-15
+#: Largest block of terms times rows held at once (2-d arrays of 8 MB at most).
+_BLOCK_ELEMENTS = 1 << 20
+#: ``z`` is never below this: at ``α = β`` (``z = 0``) the derivatives in ``z`` are the
+#: limits, and the value moves by ``1e-100`` relative.
+_Z_FLOOR = 1e-100
+
+
+class TailIntegral(NamedTuple):
+    """``log G(y)`` per row, its gradient ``(4, n)`` and Hessian ``(4, 4, n)`` (or ``None``),
+    both with respect to ``(p, α, q, β)``."""
+
+    log_g: FloatArray
+    grad: FloatArray | None
+    hess: FloatArray | None
 
 
 def log_tail_integral(
-    y: FloatArray, p: FloatArray, q: float, alpha: float, beta: float
-) -> tuple[FloatArray, FloatArray]:
-    """``log G(y)`` and its gradient with respect to ``(p, q, α, β)`` (one row per ``y``).
+    y: FloatArray, p: FloatArray, q: float, alpha: float, beta: float, order: int = 1
+) -> TailIntegral:
+    """``log G(y)`` and, up to ``order`` (0, 1 or 2), its derivatives in ``(p, α, q, β)``.
 
     Parameters
     ----------
@@ -47,82 +74,245 @@ def log_tail_integral(
         ``r + x`` per row; ``q`` is ``s + 1``.
     alpha, beta
         The Gamma rates of the purchase and the dropout rate.
+    order
+        0: the value only; 1: and the gradient; 2: and the Hessian.
     """
-    a_big = p + q - 1.0
-    if alpha >= beta:
-        m = p
-        z = (alpha - beta) / (alpha + y)
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    # (e, R): exponent and rate of the larger rate; (f, Q): the other pair
+    swapped = alpha < beta
+    if swapped:
+        e: FloatArray | float = q
+        f: FloatArray | float = p
+        big, small = beta, alpha
     else:
-        m = np.full_like(y, q)
-        z = (beta - alpha) / (beta + y)
-    s_sum, e_hm, e_ha, k_mean = _series(m, a_big, z)
-    log_ay = np.log(alpha + y)
-    log_by = np.log(beta + y)
-    log_g = -p * log_ay - q * log_by - np.log(a_big) + np.log(s_sum)
-    grad = np.empty((y.size, 4))
-    if alpha >= beta:
-        log_g += log_by
-        grad[:, 0] = -log_ay - 1.0 / a_big + e_hm - e_ha
-        grad[:, 1] = -log_by - 1.0 / a_big - e_ha
-        grad[:, 2] = -p / (alpha + y) + k_mean * (beta + y) / (alpha + y) ** 2
-        grad[:, 3] = (1.0 - q) / (beta + y) - k_mean / (alpha + y)
-    else:
-        log_g += log_ay
-        grad[:, 0] = -log_ay - 1.0 / a_big - e_ha
-        grad[:, 1] = -log_by - 1.0 / a_big + e_hm - e_ha
-        grad[:, 2] = (1.0 - p) / (alpha + y) - k_mean / (beta + y)
-        grad[:, 3] = -q / (beta + y) + k_mean * (alpha + y) / (beta + y) ** 2
-    return log_g, grad
+        e, f, big, small = p, q, alpha, beta
+    a_big = e + f - 1.0
+    by = big + y
+    sy = small + y
+    inv_b = 1.0 / by
+    z = np.maximum((big - small) * inv_b, _Z_FLOOR)
+    sums = _series(e, np.asarray(a_big + 1.0, dtype=np.float64), z, order)
+    log_by = np.log(by)
+    log_sy = np.log(sy)
+    log_g = np.log(sums[0]) - e * log_by - (f - 1.0) * log_sy - np.log(a_big)
+    if order == 0:
+        return TailIntegral(np.asarray(log_g, dtype=np.float64), None, None)
+
+    inv_a = 1.0 / a_big
+    e_hm, e_ha, s_z = sums[1], sums[2], sums[3]
+    s_m, s_a = e_hm, -e_ha
+    inv_s = 1.0 / sy
+    z_r = sy * inv_b * inv_b  # ∂z/∂R
+    z_q = -inv_b  # ∂z/∂Q
+    n = y.size
+    grad = np.empty((4, n))
+    d_e, d_r, d_f, d_q = (0, 1, 2, 3) if not swapped else (2, 3, 0, 1)
+    grad[d_e] = s_m + s_a - log_by - inv_a
+    grad[d_f] = s_a - log_sy - inv_a
+    grad[d_r] = s_z * z_r - e * inv_b
+    grad[d_q] = s_z * z_q - (f - 1.0) * inv_s
+    if order == 1:
+        return TailIntegral(np.asarray(log_g, dtype=np.float64), grad, None)
+
+    s_mm = sums[4] - e_hm * e_hm
+    s_aa = sums[5] - e_ha * e_ha
+    s_ma = e_hm * e_ha - sums[6]
+    s_mz = sums[7] - s_z * e_hm
+    s_az = s_z * e_ha - sums[8]
+    s_zz = sums[9] - s_z * s_z
+    inv_a2 = inv_a * inv_a
+    hess = np.empty((4, 4, n))
+
+    def put(i: int, j: int, value: FloatArray) -> None:
+        hess[i, j] = value
+        hess[j, i] = value
+
+    put(d_e, d_e, inv_a2 + s_mm + 2.0 * s_ma + s_aa)
+    put(d_e, d_f, inv_a2 + s_ma + s_aa)
+    put(d_f, d_f, inv_a2 + s_aa)
+    s_ez = s_mz + s_az
+    put(d_e, d_r, s_ez * z_r - inv_b)
+    put(d_e, d_q, s_ez * z_q)
+    put(d_f, d_r, s_az * z_r)
+    put(d_f, d_q, s_az * z_q - inv_s)
+    # ∂²z/∂R² = -2 z_R / (R+y), ∂²z/∂R∂Q = 1/(R+y)², ∂²z/∂Q² = 0
+    put(d_r, d_r, e * inv_b * inv_b + s_zz * z_r * z_r - 2.0 * s_z * z_r * inv_b)
+    put(d_r, d_q, s_zz * z_r * z_q + s_z * inv_b * inv_b)
+    put(d_q, d_q, (f - 1.0) * inv_s * inv_s + s_zz * z_q * z_q)
+    return TailIntegral(np.asarray(log_g, dtype=np.float64), grad, hess)
 
 
-def _series(
-    m: FloatArray, a_big: FloatArray, z: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """``S = Σ t_k`` with ``t_k = Π_{j<k} z (m+j)/(A+1+j)`` and the weighted means needed
-    for the gradient: ``E[H_m]``, ``E[H_A]`` (``H_m(k) = Σ_{j<k} 1/(m+j)``) and
-    ``Σ_k k t_k / (z S)``.
+def _series(m: FloatArray | float, a1: FloatArray, z: FloatArray, order: int) -> FloatArray:
+    """``S = Σ_k t_k``, ``t_k = Π_{j<k} z (m+j)/(a1+j)`` and the moments of ``π_k = t_k/S``
+    that the derivatives need (rows of the result, one column per element of ``z``):
 
-    The terms are running products of ratios below one, so they are computed in linear
-    space (they can only underflow to zero, harmlessly). The loop runs over terms with all
-    rows at once; every 8 terms, rows whose tail is negligible leave it, so a hard row
-    costs only its own terms.
+    0. ``S``; 1. ``E[H_m]``; 2. ``E[H_A]``; 3. ``E[k]/z``;
+    4. ``E[H_m² - Q_m]``; 5. ``E[H_A² + Q_A]``; 6. ``E[H_m H_A]``; 7. ``E[k H_m]/z``;
+    8. ``E[k H_A]/z``; 9. ``E[k(k-1)]/z²``
+
+    with ``H_m(k) = Σ_{j<k} 1/(m+j)``, ``Q_m(k) = Σ_{j<k} 1/(m+j)²`` and ``H_A``, ``Q_A``
+    the same over ``1/(a1+j)`` (rows 1-3 for ``order >= 1``, 4-9 for ``order = 2``).
+
+    The terms are computed by blocks of ``B`` at once for all rows still running, as 2-d
+    arrays ``(B, rows)``: running products and sums down the block, then one reduction per
+    moment. After each block the rows whose tail is negligible leave, and the next block is
+    twice as long, so a hard row (``z`` near 1) costs only its own terms. ``m`` is a scalar
+    (``α < β``: ``m = s + 1``) or one value per row.
     """
-    total = np.ones(z.size)
-    sum_hm = np.zeros(z.size)
-    sum_ha = np.zeros(z.size)
-    sum_ku = np.zeros(z.size)
-    rows = np.arange(z.size)
-    t = np.ones(z.size)
-    u = np.ones(z.size)
-    hm = np.zeros(z.size)
-    ha = np.zeros(z.size)
-    tot, shm, sha, sku = total.copy(), sum_hm.copy(), sum_ha.copy(), sum_ku.copy()
-    mm, aa, zz = m, a_big + 1.0, z
-    k = 0
-    while rows.size:
-        for _ in range(8):
-            mj = mm + k
-            aj = aa + k
-            k += 1
-            u = t * (mj / aj)  # u_k = t_k / z
-            t = u * zz
-            hm += 1.0 / mj
-            ha += 1.0 / aj
-            tot += t
-            shm += t * hm
-            sha += t * ha
-            sku += k * u
-        # the tail after term k is below u_k z (k + H) / (1 - z)^2 (the ratios are below z)
-        running = u * (k + hm + ha) > _RTOL * tot * (1.0 - zz) ** 2
-        if k >= MAX_TERMS:
+    n = z.size
+    out = np.empty(((1, 4, 10)[order], n))
+    scalar_m = np.ndim(m) == 0
+    m_run: FloatArray | float = float(m) if scalar_m else np.asarray(m, dtype=np.float64)
+    a1_run, z_run = a1, z
+    rows = np.arange(n)
+    acc = np.zeros_like(out)
+    acc[0] = 1.0  # the term k = 0: t_0 = 1, H = Q = 0
+    t: FloatArray | None = None  # the last term of the previous block (None: t_0 = 1)
+    h_q: FloatArray | None = None  # (H_A, Q_A) at the last term
+    hm: FloatArray | float = 0.0  # H_m at the last term
+    pm: FloatArray | float = 0.0  # H_m² - Q_m at the last term
+    k0 = 0
+    z_max = float(np.max(z)) if n else 0.0
+    block = _first_block(z_max, order)
+    while True:
+        nr = rows.size
+        size = max(4, min(block, MAX_TERMS - k0, _BLOCK_ELEMENTS // nr))
+        j = np.arange(k0, k0 + size, dtype=np.float64)
+        k = j + 1.0  # the terms of this block are t_{k0+1} .. t_{k0+size}
+        # the running sums H_A (and Q_A, and H_m for a per-row m) share one loop
+        n_inc = order + (0 if scalar_m or order == 0 else 1)
+        inc = np.empty((size, max(n_inc, 1), nr))
+        inv_a1 = np.divide(1.0, np.add.outer(j, a1_run), out=inc[:, 0])
+        if scalar_m:
+            mj = m_run + j
+            ratio = inv_a1 * np.multiply.outer(mj, z_run)
+        else:
+            mj2 = np.add.outer(j, m_run)
+            ratio = mj2 * inv_a1
+            ratio *= z_run
+            if order >= 1:
+                inv_m2 = np.divide(1.0, mj2, out=inc[:, n_inc - 1])
+        terms = _cumulative(np.multiply, t, ratio)
+        acc[0] += np.add.reduce(terms, axis=0)
+        if order >= 1:
+            if order == 2:
+                np.multiply(inv_a1, inv_a1, out=inc[:, 1])
+            h_q = _cumulative(np.add, h_q, inc)
+            h_a = h_q[:, 0]
+            acc[2] += np.einsum("ki,ki->i", terms, h_a)
+            acc[3] += np.einsum("ki,k->i", terms, k)
+            if scalar_m:
+                inv_m = 1.0 / mj
+                h_m_all = np.cumsum(np.concatenate((np.array([hm], dtype=np.float64), inv_m)))
+                h_m_prev, h_mv = h_m_all[:-1], h_m_all[1:]  # H_m at terms k-1 and k
+                acc[1] += np.einsum("ki,k->i", terms, h_mv)
+            else:
+                h_m = h_q[:, n_inc - 1]
+                acc[1] += np.einsum("ki,ki->i", terms, h_m)
+        if order == 2:
+            assert h_q is not None
+            acc[5] += np.einsum("ki,ki,ki->i", terms, h_a, h_a)
+            acc[5] += np.einsum("ki,ki->i", terms, h_q[:, 1])
+            acc[8] += np.einsum("ki,ki,k->i", terms, h_a, k)
+            acc[9] += np.einsum("ki,k->i", terms, k * (k - 1.0))
+            # H_m² - Q_m grows by 2 H_m(k) / (m+k) from term k to k+1 (no cancellation)
+            if scalar_m:
+                p_mv = pm + np.cumsum(2.0 * inv_m * h_m_prev)
+                acc[4] += np.einsum("ki,k->i", terms, p_mv)
+                acc[6] += np.einsum("ki,ki,k->i", terms, h_a, h_mv)
+                acc[7] += np.einsum("ki,k->i", terms, k * h_mv)
+            else:
+                grow = np.empty((size, nr))
+                np.multiply(inv_m2[0], hm, out=grow[0])
+                np.multiply(inv_m2[1:], h_m[:-1], out=grow[1:])
+                grow *= 2.0
+                p_m = _cumulative(np.add, pm if k0 else None, grow)
+                acc[4] += np.einsum("ki,ki->i", terms, p_m)
+                acc[6] += np.einsum("ki,ki,ki->i", terms, h_a, h_m)
+                acc[7] += np.einsum("ki,ki,k->i", terms, h_m, k)
+        k0 += size
+        t = terms[-1]
+        # the tail after term k0 is below t_k0 z/(1-z) (the ratios are below z); the
+        # moments weigh term k by at most (k + H)², whose tail sum adds (1-z)^-2
+        one_minus = 1.0 - z_run
+        if order == 0:
+            running = t > _RTOL * acc[0] * one_minus
+        else:
+            assert h_q is not None
+            hm = float(h_mv[-1]) if scalar_m else h_q[-1, n_inc - 1]
+            weight = (k0 + 1.0) + hm + h_q[-1, 0]
+            bound = one_minus * one_minus
+            if order == 2:
+                weight = weight * weight
+                bound *= one_minus
+                pm = float(p_mv[-1]) if scalar_m else p_m[-1]
+            running = t * weight > _RTOL * z_run * acc[0] * bound
+        if k0 >= MAX_TERMS:
             running[:] = False
-        if not running.all():
-            done = ~running
-            total[rows[done]] = tot[done]
-            sum_hm[rows[done]] = shm[done]
-            sum_ha[rows[done]] = sha[done]
-            sum_ku[rows[done]] = sku[done]
-            rows = rows[running]
-            mm, aa, zz, t, hm, ha = (v[running] for v in (mm, aa, zz, t, hm, ha))
-            tot, shm, sha, sku = (v[running] for v in (tot, shm, sha, sku))
-    return total, sum_hm / total, sum_ha / total, sum_ku / total
+        keep = np.flatnonzero(running)
+        if keep.size == 0:
+            out[:, rows] = acc
+            break
+        if keep.size < nr:
+            done = np.flatnonzero(~running)
+            out[:, rows[done]] = acc[:, done]
+            rows, acc, a1_run, z_run, t = (
+                rows[keep],
+                acc[:, keep],
+                a1_run[keep],
+                z_run[keep],
+                t[keep],
+            )
+            if h_q is not None:
+                h_q = h_q[-1][:, keep]
+            if not scalar_m:
+                m_run = m_run[keep]  # type: ignore[index]
+                if order >= 1:
+                    hm = hm[keep]  # type: ignore[index]
+                if order == 2:
+                    pm = pm[keep]  # type: ignore[index]
+        elif h_q is not None:
+            h_q = h_q[-1]
+        block *= 2
+    total = out[0]
+    if order >= 1:
+        out[1:] /= total
+        out[3] /= z
+    if order == 2:
+        out[7:9] /= z
+        out[9] /= z * z
+    return out
+
+
+def _first_block(z_max: float, order: int) -> int:
+    """Terms in the first block: enough for the row with the largest ``z`` when the ratios
+    are near ``z`` (they are smaller for large ``x``), between 8 and 32."""
+    if z_max <= 1e-3:
+        return 8
+    size = 8
+    while size < 32 and z_max**size * (size + 1.0) ** order > _RTOL * (1.0 - z_max) ** 3:
+        size += 2
+    return size
+
+
+def _cumulative(op: np.ufunc, start: FloatArray | float | None, steps: FloatArray) -> FloatArray:
+    """``out[0] = start op steps[0]``, ``out[i] = out[i-1] op steps[i]`` down the first axis
+    (``start = None``: ``out[0] = steps[0]``).
+
+    numpy's ``accumulate`` runs one inner loop per column, which is fast for a few wide
+    columns and slow for many short ones; then a loop over the (short) first axis is used.
+    """
+    if steps[0].size <= 4 * steps.shape[0]:
+        out = op.accumulate(steps, axis=0)
+        if start is not None:
+            op(out, start, out=out)
+        return np.asarray(out, dtype=np.float64)
+    out = np.empty_like(steps)
+    if start is None:
+        out[0] = steps[0]
+    else:
+        op(start, steps[0], out=out[0])
+    for i in range(1, steps.shape[0]):
+        op(out[i - 1], steps[i], out=out[i])
+    return out

@@ -11,25 +11,26 @@ and from ``T`` on behaves like a new customer with those parameters.
 
 from __future__ import annotations
 
+import math
 from typing import Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import digamma, gammaln, roots_legendre
+from scipy.special import digamma, gammaln, roots_legendre, zeta
 
 from clientbase.errors import InvalidInput
 from clientbase.models.clv._base import (
+    Evaluation,
     FloatArray,
     LifetimeModel,
     LogLikAndGrad,
     as_horizon,
     compress_rows,
     data_fingerprint,
-    maximise_log_likelihood,
+    maximise_by_newton,
     require_variety,
     validate_rfm,
     validate_weights,
-    weighted_objective,
 )
 from clientbase.models.clv._pareto_series import log_tail_integral
 
@@ -68,7 +69,8 @@ class ParetoNBDModel(LifetimeModel):
         T: ArrayLike,
         weights: ArrayLike | None = None,
     ) -> Self:
-        """Maximise the Pareto/NBD likelihood (FH note, eq. 22) on the unique rows.
+        """Maximise the Pareto/NBD likelihood (FH note, eq. 22) on the unique rows, by
+        Newton's method with its exact gradient and Hessian (see :class:`_Likelihood`).
 
         Parameters
         ----------
@@ -85,8 +87,9 @@ class ParetoNBDModel(LifetimeModel):
         require_variety(ux.size, MODEL_NAME)
         scale = max(float(np.mean(uT)), 1e-3)
         start = {"r": 1.0, "alpha": scale, "s": 1.0, "beta": scale}
-        params, ll, cov = maximise_log_likelihood(
-            weighted_objective(_log_likelihood_function(ux, ut, uT), uw),
+        likelihood = _Likelihood(ux, ut, uT)
+        params, ll, cov = maximise_by_newton(
+            lambda theta: likelihood.total(theta, uw),
             float(uw.sum()),
             start,
             model="Pareto/NBD",
@@ -227,8 +230,8 @@ def _likelihood_terms(
     the common factor ``Γ(r+x) α^r β^s / Γ(r)``."""
     p = r + x
     log_alive = -p * np.log(alpha + t_cal) - s * np.log(beta + t_cal)
-    log_g_tx, _ = log_tail_integral(t_x, p, s + 1.0, alpha, beta)
-    log_g_T, _ = log_tail_integral(t_cal, p, s + 1.0, alpha, beta)
+    log_g_tx = log_tail_integral(t_x, p, s + 1.0, alpha, beta, order=0).log_g
+    log_g_T = log_tail_integral(t_cal, p, s + 1.0, alpha, beta, order=0).log_g
     return log_alive, _log_dead(log_g_tx, log_g_T, s)
 
 
@@ -238,48 +241,150 @@ def _log_dead(log_g_tx: FloatArray, log_g_T: FloatArray, s: float) -> FloatArray
         return np.asarray(np.log(s) + log_g_tx + np.log(-np.expm1(delta)), dtype=np.float64)
 
 
-def _log_likelihood_function(x: FloatArray, t_x: FloatArray, t_cal: FloatArray) -> LogLikAndGrad:
-    """Per-row log-likelihood (FH note, eq. 22) and its exact gradient in log-parameters.
+class _Likelihood:
+    """The Pareto/NBD log-likelihood (FH note, eq. 22) of rows ``(x, t_x, T)``,
 
-    ``ln L = ln Γ(r+x) - ln Γ(r) + r ln α + s ln β
-             + logaddexp(-(r+x) ln(α+T) - s ln(β+T),  ln s + ln(G(t_x) - G(T)))``.
+    ``ln L = ln Γ(r+x) - ln Γ(r) + r ln α + s ln β + logaddexp(LA, LD)``,
+    ``LA = -(r+x) ln(α+T) - s ln(β+T)`` (alive at ``T``),
+    ``LD = ln s + ln(G(t_x) - G(T))`` (died in ``(t_x, T]``),
+
+    with ``G`` of :mod:`._pareto_series`, and its exact derivatives. ``G(t_x)`` depends on
+    ``(x, t_x)`` only and ``G(T)`` on ``(x, T)`` only: the series runs once on the distinct
+    pairs of both kinds. The Hessian follows from the series' by the chain rule:
+
+    ``∇² logaddexp(LA, LD) = w_A ∇²LA + w_D ∇²LD + w_A w_D (∇LA - ∇LD)(∇LA - ∇LD)ᵀ``,
+
+    ``∇² ln(G1 - G2) = [(∇²ln G1 + ∇ln G1 ∇ln G1ᵀ) - ρ (∇²ln G2 + ∇ln G2 ∇ln G2ᵀ)] / (1 - ρ)
+    - ∇D ∇Dᵀ`` with ``ρ = G2/G1``, ``D = ln(G1 - G2)``,
+
+    where ``w_A, w_D`` are the shares of the two terms (``w_A`` is P(alive), eq. 18). Sums
+    over the rows are pushed down to the distinct pairs (one weighted sum per pair).
     """
-    ux, xi = np.unique(x, return_inverse=True)
-    xi = xi.reshape(-1)
-    # G(t_x) depends on (x, t_x) only and G(T) on (x, T) only: evaluate each pair once
-    (x_tx, u_tx), i_tx = _unique_pairs(x, t_x)
-    (x_T, u_T), i_T = _unique_pairs(x, t_cal)
-    x_both = np.concatenate([x_tx, x_T])
-    y_both = np.concatenate([u_tx, u_T])
-    i_T = i_T + u_tx.size
 
-    def loglik(theta: FloatArray) -> tuple[FloatArray, FloatArray]:
-        r, alpha, s, beta = np.exp(theta)
+    def __init__(self, x: FloatArray, t_x: FloatArray, t_cal: FloatArray) -> None:
+        self.x, self.t_cal = x, t_cal
+        self.ux, xi = np.unique(x, return_inverse=True)
+        self.xi = xi.reshape(-1)
+        (x_tx, u_tx), i_tx = _unique_pairs(x, t_x)
+        (x_T, u_T), i_T = _unique_pairs(x, t_cal)
+        self.x_pairs = np.concatenate([x_tx, x_T])
+        self.y_pairs = np.concatenate([u_tx, u_T])
+        self.i_tx, self.i_T = i_tx, i_T + u_tx.size
+
+    def rows(self, theta: FloatArray, order: int) -> dict[str, FloatArray]:
+        """Per-row pieces: ``ll`` and, for ``order >= 1``, the per-row gradient in the natural
+        parameters ``(r, α, s, β)`` as ``(4, n)`` and what the Hessian needs."""
+        r, alpha, s, beta = (float(v) for v in np.exp(theta))
+        x, t_cal = self.x, self.t_cal
         p = r + x
+        inv_aT = 1.0 / (alpha + t_cal)
+        inv_bT = 1.0 / (beta + t_cal)
         log_aT = np.log(alpha + t_cal)
         log_bT = np.log(beta + t_cal)
         log_alive = -p * log_aT - s * log_bT
         # one series evaluation for both limits (the cost is per term, not per row)
-        log_g, d_g = log_tail_integral(y_both, r + x_both, s + 1.0, alpha, beta)
-        log_g_tx, d_tx, log_g_T, d_T = log_g[i_tx], d_g[i_tx], log_g[i_T], d_g[i_T]
-        log_dead = _log_dead(log_g_tx, log_g_T, s)
+        tail = log_tail_integral(self.y_pairs, r + self.x_pairs, s + 1.0, alpha, beta, order)
+        log_g_tx, log_g_T = tail.log_g[self.i_tx], tail.log_g[self.i_T]
+        delta = np.minimum(log_g_T - log_g_tx, 0.0)
+        one_minus = -np.expm1(delta)
+        with np.errstate(divide="ignore"):
+            log_dead = np.log(s) + log_g_tx + np.log(one_minus)
         m = np.logaddexp(log_alive, log_dead)
+        g1 = gammaln(r + self.ux) - gammaln(r)
+        ll = g1[self.xi] + (r * math.log(alpha) + s * math.log(beta)) + m
+        out = {"ll": ll}
+        if order == 0:
+            return out
         w_alive = np.exp(log_alive - m)
         w_dead = np.exp(log_dead - m)
-        delta = np.minimum(log_g_T - log_g_tx, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d_dead = (d_tx - np.exp(delta)[:, None] * d_T) / -np.expm1(delta)[:, None]
-        d_dead = np.where(w_dead[:, None] > 0, d_dead, 0.0)
-        g1 = gammaln(r + ux) - gammaln(r)
-        dg1 = digamma(r + ux) - digamma(r)
-        ll = g1[xi] + r * np.log(alpha) + s * np.log(beta) + m
+        rho = np.exp(delta)
+        # rows with t_x = T cannot have died in (t_x, T]: w_dead = 0 and ∇D is not needed
+        with np.errstate(divide="ignore"):
+            inv_om = np.where(one_minus > 0, 1.0 / one_minus, 0.0)
+        grad_g = tail.grad
+        assert grad_g is not None
+        d_dead = (grad_g[:, self.i_tx] - rho * grad_g[:, self.i_T]) * inv_om  # ∇ ln(G1 - G2)
+        d_alive = np.stack([-log_aT, -p * inv_aT, -log_bT, -s * inv_bT])
+        d_dead[2] += 1.0 / s
+        dg1 = digamma(r + self.ux) - digamma(r)
+        grad = w_alive * d_alive + w_dead * d_dead
+        grad[0] += dg1[self.xi] + math.log(alpha)
+        grad[1] += r / alpha
+        grad[2] += math.log(beta)
+        grad[3] += s / beta
+        out.update(
+            grad=grad,
+            w_alive=w_alive,
+            w_dead=w_dead,
+            rho_om=rho * inv_om,
+            inv_om=inv_om,
+            d_alive=d_alive,
+            d_dead=d_dead,
+            inv_aT=inv_aT,
+            inv_bT=inv_bT,
+            p=p,
+        )
+        if order == 2:
+            assert tail.hess is not None
+            out["hess_g"] = tail.hess
+            out["grad_g"] = grad_g
+        return out
 
-        grad = np.empty((x.size, 4))
-        grad[:, 0] = r * (dg1[xi] + np.log(alpha) - w_alive * log_aT + w_dead * d_dead[:, 0])
-        grad[:, 1] = alpha * (r / alpha - w_alive * p / (alpha + t_cal) + w_dead * d_dead[:, 2])
-        grad[:, 2] = s * (np.log(beta) - w_alive * log_bT + w_dead * (1.0 / s + d_dead[:, 1]))
-        grad[:, 3] = beta * (s / beta - w_alive * s / (beta + t_cal) + w_dead * d_dead[:, 3])
-        return ll, grad
+    def total(self, theta: FloatArray, weights: FloatArray) -> Evaluation:
+        """``Σ w ln L``, its gradient and Hessian in the log-parameters."""
+        r, alpha, s, beta = phi = np.exp(theta)
+        piece = self.rows(theta, 2)
+        w = weights
+        total_w = float(np.sum(w))
+        value = float(np.sum(w * piece["ll"]))
+        grad_phi = np.sum(piece["grad"] * w, axis=1)
+
+        hess = np.zeros((4, 4))
+        # Γ(r+x)/Γ(r) α^r β^s
+        w_x = np.bincount(self.xi, weights=w, minlength=self.ux.size)
+        hess[0, 0] = float(np.sum(w_x * (zeta(2.0, r + self.ux) - zeta(2.0, r))))
+        hess[0, 1] = total_w / alpha
+        hess[1, 1] = -total_w * r / alpha**2
+        hess[2, 3] = total_w / beta
+        hess[3, 3] = -total_w * s / beta**2
+        # alive: LA = -(r+x) ln(α+T) - s ln(β+T)
+        c_alive = w * piece["w_alive"]
+        inv_aT, inv_bT = piece["inv_aT"], piece["inv_bT"]
+        hess[0, 1] -= float(np.sum(c_alive * inv_aT))
+        hess[1, 1] += float(np.sum(c_alive * piece["p"] * inv_aT * inv_aT))
+        hess[2, 3] -= float(np.sum(c_alive * inv_bT))
+        hess[3, 3] += s * float(np.sum(c_alive * inv_bT * inv_bT))
+        # dead: LD = ln s + ln(G1 - G2), summed per distinct pair of the series
+        c_dead = w * piece["w_dead"]
+        n_pairs = self.y_pairs.size
+        per_pair = np.bincount(
+            self.i_tx, weights=c_dead * piece["inv_om"], minlength=n_pairs
+        ) - np.bincount(self.i_T, weights=c_dead * piece["rho_om"], minlength=n_pairs)
+        grad_g = piece["grad_g"]
+        hess += np.einsum("abn,n->ab", piece["hess_g"], per_pair)
+        hess += np.einsum("an,bn,n->ab", grad_g, grad_g, per_pair)
+        d_dead = piece["d_dead"].copy()
+        d_dead[2] -= 1.0 / s  # back to ∇D
+        hess -= np.einsum("an,bn,n->ab", d_dead, d_dead, c_dead)
+        hess[2, 2] -= float(np.sum(c_dead)) / s**2
+        # the mixture of the two terms
+        diff = piece["d_alive"] - piece["d_dead"]
+        hess += np.einsum("an,bn,n->ab", diff, diff, c_alive * piece["w_dead"])
+        hess = np.triu(hess) + np.triu(hess, 1).T
+        # to the log-parameters: ∂²/∂θ_i∂θ_j = φ_i φ_j ∂²/∂φ_i∂φ_j + δ_ij φ_i ∂/∂φ_i
+        grad = phi * grad_phi
+        hess = hess * np.multiply.outer(phi, phi)
+        hess[np.diag_indices(4)] += grad
+        return Evaluation(value, grad, hess)
+
+
+def _log_likelihood_function(x: FloatArray, t_x: FloatArray, t_cal: FloatArray) -> LogLikAndGrad:
+    """Per-row log-likelihood (FH note, eq. 22) and its exact gradient in log-parameters."""
+    likelihood = _Likelihood(x, t_x, t_cal)
+
+    def loglik(theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+        piece = likelihood.rows(theta, 1)
+        return piece["ll"], (piece["grad"] * np.exp(theta)[:, None]).T
 
     return loglik
 
