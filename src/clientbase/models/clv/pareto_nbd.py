@@ -12,7 +12,7 @@ and from ``T`` on behaves like a new customer with those parameters.
 from __future__ import annotations
 
 import math
-from typing import Self
+from typing import NamedTuple, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -32,7 +32,7 @@ from clientbase.models.clv._base import (
     validate_rfm,
     validate_weights,
 )
-from clientbase.models.clv._pareto_series import log_tail_integral
+from clientbase.models.clv._pareto_series import TailIntegral, log_tail_integral
 
 __all__ = ["ParetoNBDModel"]
 
@@ -271,111 +271,160 @@ class _Likelihood:
         self.y_pairs = np.concatenate([u_tx, u_T])
         self.i_tx, self.i_T = i_tx, i_T + u_tx.size
 
-    def rows(self, theta: FloatArray, order: int) -> dict[str, FloatArray]:
-        """Per-row pieces: ``ll`` and, for ``order >= 1``, the per-row gradient in the natural
-        parameters ``(r, α, s, β)`` as ``(4, n)`` and what the Hessian needs."""
+    def _common(self, theta: FloatArray, order: int) -> _Common:
         r, alpha, s, beta = (float(v) for v in np.exp(theta))
-        x, t_cal = self.x, self.t_cal
-        p = r + x
-        inv_aT = 1.0 / (alpha + t_cal)
-        inv_bT = 1.0 / (beta + t_cal)
-        log_aT = np.log(alpha + t_cal)
-        log_bT = np.log(beta + t_cal)
-        log_alive = -p * log_aT - s * log_bT
+        t_cal = self.t_cal
+        a_T = alpha + t_cal
+        b_T = beta + t_cal
+        log_aT = np.log(a_T)
+        log_bT = np.log(b_T)
+        p = self.x + r
+        log_alive = -p * log_aT
+        log_alive -= s * log_bT
         # one series evaluation for both limits (the cost is per term, not per row)
         tail = log_tail_integral(self.y_pairs, r + self.x_pairs, s + 1.0, alpha, beta, order)
-        log_g_tx, log_g_T = tail.log_g[self.i_tx], tail.log_g[self.i_T]
-        delta = np.minimum(log_g_T - log_g_tx, 0.0)
+        log_g_tx = tail.log_g[self.i_tx]
+        delta = np.minimum(tail.log_g[self.i_T] - log_g_tx, 0.0)
         one_minus = -np.expm1(delta)
         with np.errstate(divide="ignore"):
-            log_dead = np.log(s) + log_g_tx + np.log(one_minus)
+            log_dead = np.log(one_minus)
+        log_dead += log_g_tx + math.log(s)
         m = np.logaddexp(log_alive, log_dead)
+        return _Common(
+            r,
+            alpha,
+            s,
+            beta,
+            p,
+            a_T,
+            b_T,
+            log_aT,
+            log_bT,
+            log_alive,
+            log_dead,
+            m,
+            delta,
+            one_minus,
+            tail,
+        )
+
+    def rows(self, theta: FloatArray, order: int) -> tuple[FloatArray, FloatArray | None]:
+        """Per-row ``ln L`` and, for ``order = 1``, its gradient in the natural parameters
+        ``(r, α, s, β)`` as ``(4, n)``."""
+        c = self._common(theta, order)
+        r, alpha, s, beta = c.r, c.alpha, c.s, c.beta
         g1 = gammaln(r + self.ux) - gammaln(r)
-        ll = g1[self.xi] + (r * math.log(alpha) + s * math.log(beta)) + m
-        out = {"ll": ll}
+        ll = g1[self.xi] + (r * math.log(alpha) + s * math.log(beta)) + c.m
         if order == 0:
-            return out
-        w_alive = np.exp(log_alive - m)
-        w_dead = np.exp(log_dead - m)
-        rho = np.exp(delta)
-        # rows with t_x = T cannot have died in (t_x, T]: w_dead = 0 and ∇D is not needed
-        with np.errstate(divide="ignore"):
-            inv_om = np.where(one_minus > 0, 1.0 / one_minus, 0.0)
-        grad_g = tail.grad
-        assert grad_g is not None
-        d_dead = (grad_g[:, self.i_tx] - rho * grad_g[:, self.i_T]) * inv_om  # ∇ ln(G1 - G2)
-        d_alive = np.stack([-log_aT, -p * inv_aT, -log_bT, -s * inv_bT])
+            return ll, None
+        w_alive = np.exp(c.log_alive - c.m)
+        w_dead = np.exp(c.log_dead - c.m)
+        d_dead = self._d_dead(c)
         d_dead[2] += 1.0 / s
+        d_alive = np.stack([-c.log_alpha_t, -c.p / c.alpha_t, -c.log_beta_t, -s / c.beta_t])
         dg1 = digamma(r + self.ux) - digamma(r)
         grad = w_alive * d_alive + w_dead * d_dead
         grad[0] += dg1[self.xi] + math.log(alpha)
         grad[1] += r / alpha
         grad[2] += math.log(beta)
         grad[3] += s / beta
-        out.update(
-            grad=grad,
-            w_alive=w_alive,
-            w_dead=w_dead,
-            rho_om=rho * inv_om,
-            inv_om=inv_om,
-            d_alive=d_alive,
-            d_dead=d_dead,
-            inv_aT=inv_aT,
-            inv_bT=inv_bT,
-            p=p,
-        )
-        if order == 2:
-            assert tail.hess is not None
-            out["hess_g"] = tail.hess
-            out["grad_g"] = grad_g
-        return out
+        return ll, grad
+
+    def _d_dead(self, c: _Common) -> FloatArray:
+        """``∇ ln(G(t_x) - G(T)) = (∇ln G1 - ρ ∇ln G2) / (1 - ρ)`` per row, ``(4, n)``; rows
+        with ``t_x = T`` cannot have died in ``(t_x, T]`` (their weight is 0): 0 there."""
+        grad_g = c.tail.grad
+        assert grad_g is not None
+        with np.errstate(divide="ignore"):
+            inv_om = np.where(c.one_minus > 0, 1.0 / c.one_minus, 0.0)
+        d_dead = grad_g[:, self.i_tx] - np.exp(c.delta) * grad_g[:, self.i_T]
+        d_dead *= inv_om
+        return d_dead
 
     def total(self, theta: FloatArray, weights: FloatArray) -> Evaluation:
         """``Σ w ln L``, its gradient and Hessian in the log-parameters."""
-        r, alpha, s, beta = phi = np.exp(theta)
-        piece = self.rows(theta, 2)
+        c = self._common(theta, 2)
+        r, alpha, s, beta = c.r, c.alpha, c.s, c.beta
+        phi = np.array([r, alpha, s, beta])
         w = weights
         total_w = float(np.sum(w))
-        value = float(np.sum(w * piece["ll"]))
-        grad_phi = np.sum(piece["grad"] * w, axis=1)
+        w_x = np.bincount(self.xi, weights=w, minlength=self.ux.size)
+        log_alpha, log_beta = math.log(alpha), math.log(beta)
+        g1 = gammaln(r + self.ux) - gammaln(r)
+        value = float(w_x @ g1 + np.sum(w * c.m)) + total_w * (r * log_alpha + s * log_beta)
+
+        c_alive = w * np.exp(c.log_alive - c.m)
+        w_dead = np.exp(c.log_dead - c.m)
+        c_dead = w * w_dead
+        d_dead = self._d_dead(c)  # ∇D, D = ln(G1 - G2)
+        d_alive = np.stack([-c.log_alpha_t, -c.p / c.alpha_t, -c.log_beta_t, -s / c.beta_t])
+        sum_dead = float(np.sum(c_dead))
+        grad_phi = np.einsum("an,n->a", d_alive, c_alive) + np.einsum("an,n->a", d_dead, c_dead)
+        dg1 = digamma(r + self.ux) - digamma(r)
+        grad_phi += (
+            float(w_x @ dg1) + total_w * log_alpha,
+            total_w * r / alpha,
+            total_w * log_beta + sum_dead / s,
+            total_w * s / beta,
+        )
 
         hess = np.zeros((4, 4))
         # Γ(r+x)/Γ(r) α^r β^s
-        w_x = np.bincount(self.xi, weights=w, minlength=self.ux.size)
-        hess[0, 0] = float(np.sum(w_x * (zeta(2.0, r + self.ux) - zeta(2.0, r))))
+        hess[0, 0] = float(w_x @ (zeta(2.0, r + self.ux) - zeta(2.0, r)))
         hess[0, 1] = total_w / alpha
         hess[1, 1] = -total_w * r / alpha**2
         hess[2, 3] = total_w / beta
         hess[3, 3] = -total_w * s / beta**2
-        # alive: LA = -(r+x) ln(α+T) - s ln(β+T)
-        c_alive = w * piece["w_alive"]
-        inv_aT, inv_bT = piece["inv_aT"], piece["inv_bT"]
-        hess[0, 1] -= float(np.sum(c_alive * inv_aT))
-        hess[1, 1] += float(np.sum(c_alive * piece["p"] * inv_aT * inv_aT))
-        hess[2, 3] -= float(np.sum(c_alive * inv_bT))
-        hess[3, 3] += s * float(np.sum(c_alive * inv_bT * inv_bT))
-        # dead: LD = ln s + ln(G1 - G2), summed per distinct pair of the series
-        c_dead = w * piece["w_dead"]
+        # alive: LA = -(r+x) ln(α+T) - s ln(β+T); d_alive[1] = -(r+x)/(α+T)
+        inv_aT = c_alive / c.alpha_t
+        inv_bT = c_alive / c.beta_t
+        hess[0, 1] -= float(np.sum(inv_aT))
+        hess[1, 1] -= float(np.sum(inv_aT * d_alive[1]))
+        hess[2, 3] -= float(np.sum(inv_bT))
+        hess[3, 3] -= float(np.sum(inv_bT * d_alive[3]))
+        # dead: LD = ln s + D, its Hessian summed per distinct pair of the series:
+        # ∇²D = [(∇²ln G1 + ∇ln G1 ∇ln G1ᵀ) - ρ (∇²ln G2 + ...)] / (1 - ρ) - ∇D ∇Dᵀ
         n_pairs = self.y_pairs.size
-        per_pair = np.bincount(
-            self.i_tx, weights=c_dead * piece["inv_om"], minlength=n_pairs
-        ) - np.bincount(self.i_T, weights=c_dead * piece["rho_om"], minlength=n_pairs)
-        grad_g = piece["grad_g"]
-        hess += np.einsum("abn,n->ab", piece["hess_g"], per_pair)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c_om = np.where(c.one_minus > 0, c_dead / c.one_minus, 0.0)
+        per_pair = np.bincount(self.i_tx, weights=c_om, minlength=n_pairs)
+        per_pair -= np.bincount(self.i_T, weights=c_om * np.exp(c.delta), minlength=n_pairs)
+        grad_g, hess_g = c.tail.grad, c.tail.hess
+        assert grad_g is not None and hess_g is not None
+        hess += np.einsum("abn,n->ab", hess_g, per_pair)
         hess += np.einsum("an,bn,n->ab", grad_g, grad_g, per_pair)
-        d_dead = piece["d_dead"].copy()
-        d_dead[2] -= 1.0 / s  # back to ∇D
         hess -= np.einsum("an,bn,n->ab", d_dead, d_dead, c_dead)
-        hess[2, 2] -= float(np.sum(c_dead)) / s**2
-        # the mixture of the two terms
-        diff = piece["d_alive"] - piece["d_dead"]
-        hess += np.einsum("an,bn,n->ab", diff, diff, c_alive * piece["w_dead"])
+        hess[2, 2] -= sum_dead / s**2
+        # the mixture of the two terms: w_A w_D (∇LA - ∇LD)(∇LA - ∇LD)ᵀ
+        diff = d_alive - d_dead
+        diff[2] -= 1.0 / s
+        hess += np.einsum("an,bn,n->ab", diff, diff, c_alive * w_dead)
         hess = np.triu(hess) + np.triu(hess, 1).T
         # to the log-parameters: ∂²/∂θ_i∂θ_j = φ_i φ_j ∂²/∂φ_i∂φ_j + δ_ij φ_i ∂/∂φ_i
         grad = phi * grad_phi
-        hess = hess * np.multiply.outer(phi, phi)
+        hess *= np.multiply.outer(phi, phi)
         hess[np.diag_indices(4)] += grad
         return Evaluation(value, grad, hess)
+
+
+class _Common(NamedTuple):
+    """What the value, the gradient and the Hessian share (per row)."""
+
+    r: float
+    alpha: float
+    s: float
+    beta: float
+    p: FloatArray
+    alpha_t: FloatArray
+    beta_t: FloatArray
+    log_alpha_t: FloatArray
+    log_beta_t: FloatArray
+    log_alive: FloatArray
+    log_dead: FloatArray
+    m: FloatArray
+    delta: FloatArray
+    one_minus: FloatArray
+    tail: TailIntegral
 
 
 def _log_likelihood_function(x: FloatArray, t_x: FloatArray, t_cal: FloatArray) -> LogLikAndGrad:
@@ -383,8 +432,9 @@ def _log_likelihood_function(x: FloatArray, t_x: FloatArray, t_cal: FloatArray) 
     likelihood = _Likelihood(x, t_x, t_cal)
 
     def loglik(theta: FloatArray) -> tuple[FloatArray, FloatArray]:
-        piece = likelihood.rows(theta, 1)
-        return piece["ll"], (piece["grad"] * np.exp(theta)[:, None]).T
+        ll, grad = likelihood.rows(theta, 1)
+        assert grad is not None
+        return ll, (grad * np.exp(theta)[:, None]).T
 
     return loglik
 
