@@ -11,7 +11,7 @@ import polars as pl
 from clientbase.ingest.kinds import kind_spec
 from clientbase.ingest.mapping import Mapping
 from clientbase.ingest.readers import read_table
-from clientbase.ingest.reconcile import KEY, reconcile
+from clientbase.ingest.reconcile import KEY, TeamScope, reconcile
 from clientbase.ingest.validate import ValidatedBatch, validate
 
 
@@ -144,3 +144,41 @@ def test_a_row_referring_to_a_rejected_row_is_rejected_too(tmp_path: Path) -> No
     assert plan.external_ids is not None
     assert plan.external_ids.get_column("external_id").to_list() == ["C4"]
     assert plan.inserts.height == 1
+
+
+def test_a_team_scope_keeps_owners_in_the_team_and_rejects_the_rest(tmp_path: Path) -> None:
+    batch = _batch(
+        tmp_path,
+        "customers",
+        "external_id,name,owner,referred_by\n"
+        "C1,Anna,,\n"  # row 2: the team's, keeps its owner (7)
+        "C2,Béla,,\n"  # row 3: another team's customer
+        "C3,Cili,,C2\n"  # row 4: new, referred by another team's customer
+        "C4,Dóra,,C1\n"  # row 5: new, no owner named: the manager (5)
+        "C5,Ede,rep,\n"  # row 6: new, a team member named
+        "C6,Feri,stranger,\n",  # row 7: an owner outside the team
+    )
+    existing = pl.DataFrame(
+        {KEY: ["C1", "C2"], "id": [1, 2], "name": ["Anna", "B"], "owner_id": [7, 9]},
+        schema={KEY: pl.String, "id": pl.Int64, "name": pl.String, "owner_id": pl.Int64},
+    )
+    team = TeamScope(
+        members=frozenset({5, 7}), default_owner=5, customers=pl.Series([1], dtype=pl.Int64)
+    )
+    plan = reconcile(
+        batch,
+        {
+            "customers": _lookup({"C1": 1, "C2": 2}),
+            "users": _lookup({"boss": 5, "rep": 7, "stranger": 9}),
+        },
+        existing,
+        lambda n: list(range(50, 50 + n)),
+        team=team,
+    )
+    assert sorted(plan.errors.select("row", "column", "code").rows()) == [
+        (3, "external_id", "customer_outside_team"),
+        (4, "referred_by", "customer_outside_team"),
+        (7, "owner", "owner_outside_team"),
+    ]
+    assert sorted(plan.inserts.select("name", "owner_id").rows()) == [("Dóra", 5), ("Ede", 7)]
+    assert plan.updates.height == 0 and plan.unchanged == 1  # C1 kept owner 7
