@@ -11,6 +11,7 @@ import typer
 
 from clientbase.cli.common import TokenOption, acting_actor, console, settings_from
 from clientbase.cli.output import OutputFormat, emit_document, emit_rows, emit_table
+from clientbase.domain.vocabulary import Rung
 from clientbase.security.actor import Actor
 
 # Scoring pulls in Ibis, DuckDB and the models: each command imports its service when it
@@ -80,7 +81,10 @@ def score(
         f"Score run {summary.run_id}: {summary.customers_scored} customers as of "
         f"{summary.as_of} in {summary.duration_s:.1f} s (policy {summary.policy_hash[:12]})."
     )
-    rows = [{"rung": k, "customers": v} for k, v in summary.counts["rung"].items()]
+    rows = [
+        {"rung": k, "name": Rung(int(k)).name.lower().replace("_", " "), "customers": v}
+        for k, v in summary.counts["rung"].items()
+    ]
     emit_rows(rows, OutputFormat.TABLE, title="Customers per rung")
     rows = [{"category": k, "customers": v} for k, v in summary.counts["category"].items()]
     emit_rows(rows, OutputFormat.TABLE, title="Customers per category")
