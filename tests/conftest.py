@@ -8,18 +8,26 @@ that says exactly what is missing — they are never silently skipped.
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from clientbase.storage.database import open_engine
 from clientbase.storage.orm import Base
 from clientbase.storage.schema import upgrade
 from tests.pgserver import PostgresUnavailable, find_or_start_postgres
+
+# Property tests draw the same examples on every run (a suite that passes passes again);
+# CLIENTBASE_HYPOTHESIS=explore draws new ones, to look for trouble on purpose.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("CLIENTBASE_HYPOTHESIS", "deterministic"))
 
 
 @pytest.fixture(scope="session")
