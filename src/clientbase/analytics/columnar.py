@@ -164,8 +164,7 @@ def _occasions(  # pragma: no cover - compiled
 
     ``out`` rows: occasions (distinct days), occasions after ``start_day``, first and last
     occasion; ``median`` the median gap in days between consecutive occasions (NaN for fewer
-    than two). Each customer's days are sorted in place when they are not in order already,
-    and made distinct.
+    than two). Each customer's days are sorted in place when they are not in order already.
     """
     widest = 1
     for p in range(low, high):
@@ -180,24 +179,25 @@ def _occasions(  # pragma: no cover - compiled
             if seg[j] < seg[j - 1]:
                 seg.sort()
                 break
+        # One pass: distinct days, those after start_day, and the gaps between them.
+        previous = seg[0]
         k = 1
+        recent = 1 if previous > start_day else 0
         for j in range(1, b - a):
-            if seg[j] != seg[k - 1]:
-                seg[k] = seg[j]
+            d = seg[j]
+            if d != previous:
+                gaps[k - 1] = d - previous
+                previous = d
                 k += 1
-        recent = 0
-        for j in range(k):
-            if seg[j] > start_day:
-                recent += 1
+                if d > start_day:
+                    recent += 1
         out[0, p] = k
         out[1, p] = recent
         out[2, p] = seg[0]
-        out[3, p] = seg[k - 1]
+        out[3, p] = previous
         if k > 1:
             m = k - 1
             g = gaps[:m]
-            for j in range(m):
-                g[j] = seg[j + 1] - seg[j]
             if m <= 32:  # insertion sort: most customers have few gaps
                 for j in range(1, m):
                     v = g[j]
@@ -499,10 +499,19 @@ def customer_feature_table(inputs: dict[str, pa.Table], as_of: date, policy: Pol
         policy.rungs.advocate_nps_min,
         policy.rungs.advocate_review_min,
     )
-    # The kernels release the GIL: the events and the orders, then the two halves of the
-    # customers' occasions, run on two threads.
+    responses = inputs["responses"]
+
+    def acquisition_and_responses() -> tuple[Array, Array, Array]:
+        share, share_t = _acquisition(inputs, customers.ids, known, acquired, start_day, last_day)
+        responded = customers.positions(_ints(responses.column("customer_id"), 0))
+        responded = responded[(responded >= 0) & (_days(responses.column("day")) <= last_day)]
+        return share, share_t, np.bincount(responded, minlength=n).astype(np.int64)
+
+    # The kernels release the GIL: the orders run here while the events, then the campaign
+    # shares and responses, run on a second thread; then the customers' occasions, in halves.
     with ThreadPoolExecutor(2) as pool:
         event_folds = pool.submit(_event_folds, *event_args)
+        side = pool.submit(acquisition_and_responses)
         order_sums, bounds, days = _order_folds(*order_args)
         occasion_rows = np.zeros((4, n), np.int32)
         median = np.full(n, np.nan)
@@ -511,6 +520,7 @@ def customer_feature_table(inputs: dict[str, pa.Table], as_of: date, policy: Pol
         _occasions(days, bounds, 0, half, start_day, occasion_rows, median)
         upper.result()
         money, counts, last_cancellation, nps_key, nps = event_folds.result()
+        acquisition, acquisition_t, responses_n = side.result()
     orders_seen, orders_returned, revenue, discount, cogs, revenue_t, cogs_t = order_sums
     occasions, occasions_t, first, last = occasion_rows
 
@@ -521,13 +531,6 @@ def customer_feature_table(inputs: dict[str, pa.Table], as_of: date, policy: Pol
     made, converted = _referrals(
         events, customers, known, referred_by, occasions, bought_elsewhere, last_day
     )
-    acquisition, acquisition_t = _acquisition(
-        inputs, customers.ids, known, acquired, start_day, last_day
-    )
-    responses = inputs["responses"]
-    responded = customers.positions(_ints(responses.column("customer_id"), 0))
-    responded = responded[(responded >= 0) & (_days(responses.column("day")) <= last_day)]
-    responses_n = np.bincount(responded, minlength=n).astype(np.int64)
 
     keep = known | (orders_seen > 0) | (counts[0] > 0)
     rows = np.flatnonzero(keep)

@@ -177,13 +177,13 @@ class Classification:
 def first_match(conditions: list[Array], choices: list[int], default: int) -> Array:
     """Per element, the choice of the first true condition (``default`` when none is), int8.
 
-    Same result as ``np.select``, several times faster: masked assignments from the last
-    condition to the first, so that the first true one is written last.
+    Same result as ``np.select``, several times faster: from the last condition to the
+    first, each one's choice replaces the result where it holds, so the first true one wins.
     """
     shape = np.shape(conditions[0]) if conditions else ()
-    out = np.full(shape, default, dtype=np.int8)
+    out: Array = np.full(shape, default, dtype=np.int8)
     for condition, choice in reversed(list(zip(conditions, choices, strict=True))):
-        out[np.asarray(condition, dtype=bool)] = choice
+        out = np.where(condition, np.int8(choice), out)
     return out
 
 
