@@ -96,7 +96,11 @@ def _id_ranges(path: str, table: str, parts: int) -> list[tuple[int, int]]:
     # Python's own sqlite3 (the library SQLAlchemy uses) may open the store here.
     conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
-        low, high = conn.execute(f'SELECT min(id), max(id) FROM "{table}"').fetchone()
+        # Two subqueries: SQLite answers a lone min() or max() from the index's ends, but
+        # scans the whole table for min(id), max(id) in one select.
+        low, high = conn.execute(
+            f'SELECT (SELECT min(id) FROM "{table}"), (SELECT max(id) FROM "{table}")'
+        ).fetchone()
     finally:
         conn.close()
     if low is None:
