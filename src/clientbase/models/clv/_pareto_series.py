@@ -52,9 +52,11 @@ monotonically on a concave function), up to a fall of 45 (a tail below ``e^-45``
 ``g + 2 min(t-L, 0)`` has, likewise (the variance of ``ln(1 + e^(t-L)) ≈ e^(t-L)`` below
 needs the integrand weighted by up to ``e^(2(t-L))``, whose mass can lie far right of the
 density's); and at fixed distances from ``L``, where ``g`` bends (``ln(1 + e^(t-L))`` has
-poles at ``L ± iπ``). The same nodes serve the value and the derivatives, which are taken
-under the integral, in ``v``: with ``ℓ = -e ln(R+y+v) - f ln(Q+y+v)``,
-``∇ ln G = E[∇ℓ]`` and ``∇² ln G = E[∇²ℓ] + Cov(∇ℓ)`` under the density ``∝ exp(ℓ)``, the
+poles at ``L ± iπ``; its departure from a line, ``e · e^-|t-L|``, has scale 1 and can
+matter over tens of units of ``t`` when ``e+f-1`` or ``f-1`` is small), and at fixed ``t``.
+The same nodes serve the value and the derivatives, which are taken under the integral, in
+``v``: with ``ℓ = -e ln(R+y+v) - f ln(Q+y+v)``, ``∇ ln G = E[∇ℓ]`` and
+``∇² ln G = E[∇²ℓ] + Cov(∇ℓ)`` under the density ``∝ exp(ℓ)``, the
 covariance from centred features shifted so that none is a constant plus a small part.
 Checked against mpmath's ``hyp2f1`` at 50 digits for ``z`` up to ``1 - 1e-9``, ``x`` up to
 10,000 (tests/unit/models/test_clv_numerics.py).
@@ -80,8 +82,13 @@ _Z_QUADRATURE = 0.95
 _PANEL_NODES = 20
 _FALLS = (0.5, 2.0, 5.0, 10.0, 18.0, 28.0, 45.0)
 _NEWTON_STEPS = 40
-#: Extra panel ends around the bend of ``g`` at ``t = L``.
-_BEND = (-6.0, -4.5, -3.0, -1.5, 0.0, 1.5, 3.0, 4.5, 6.0)
+#: Extra panel ends around the bend of ``g`` at ``t = L``, 1.5 apart near it and 8 apart up
+#: to where ``e · e^-|t-L|``, what ``g`` has of not linear, is below ``e · 4e-24``; and at
+#: fixed ``t`` (``e^-t`` in the derivatives in ``Q``).
+_BEND = tuple(
+    float(d) for d in (-54, -46, -38, -30, -22, -14, -6, -4.5, -3, -1.5, 0, 1.5, 3, 4.5, 6)
+) + tuple(float(d) for d in (14, 22, 30, 38, 46, 54))
+_FIXED = (8.0, 16.0, 24.0, 32.0, 40.0)
 _RTOL = 1e-15
 #: Largest block of terms times rows held at once (2-d arrays of 8 MB at most).
 _BLOCK_ELEMENTS = 1 << 20
@@ -210,7 +217,8 @@ def _split(
     index = np.array([0, 1, 2, 3] if alpha >= beta else [2, 3, 0, 1])
     hard_rows = np.flatnonzero(hard)
     # rows by chunks: the nodes times the rows stay within _BLOCK_ELEMENTS
-    chunk = max(1, _BLOCK_ELEMENTS // (_PANEL_NODES * (4 * len(_FALLS) + len(_BEND) + 1)))
+    panels = 4 * len(_FALLS) + len(_BEND) + len(_FIXED) + 1
+    chunk = max(1, _BLOCK_ELEMENTS // (_PANEL_NODES * panels))
     for start in range(0, hard_rows.size, chunk):
         rows = hard_rows[start : start + chunk]
         qs = np.full(rows.size, q)
@@ -244,7 +252,8 @@ def _quadrature(
     # the bend of g around L (softplus has its poles at L ± iπ): short panels there
     lo, hi = np.min(edges, axis=0), np.max(edges, axis=0)
     bend = np.clip(ell + np.array(_BEND)[:, None], lo, hi)
-    edges = np.sort(np.concatenate([edges, bend]), axis=0)
+    fixed = np.clip(np.array(_FIXED)[:, None], lo, hi)
+    edges = np.sort(np.concatenate([edges, bend, fixed]), axis=0)
     half = 0.5 * (edges[1:] - edges[:-1])
     mid = 0.5 * (edges[1:] + edges[:-1])
     nodes, weights = _GAUSS
