@@ -9,6 +9,7 @@ the RFM scores and segment, the rung, the category and the reason codes.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -75,10 +76,26 @@ def classify_features(
     p = None
     if p_alive is not None:
         p = np.asarray(pc.fill_null(pc.cast(p_alive, pa.float64()), float("nan")).to_numpy())
-    result = classify(arrays, policy, p)
-    rfm = rfm_scores(
-        arrays["days_since_last"], arrays["occasions"], _numpy(features, "revenue_minor"), policy
-    )
+    revenue = _numpy(features, "revenue_minor")
+    # numpy and Arrow release the GIL in their loops: RFM beside the ladder, then the five
+    # label columns, on two threads.
+    with ThreadPoolExecutor(2) as pool:
+        rfm_job = pool.submit(
+            rfm_scores, arrays["days_since_last"], arrays["occasions"], revenue, policy
+        )
+        result = classify(arrays, policy, p)
+        rfm = rfm_job.result()
+        label_jobs = {
+            name: pool.submit(_labels, codes, labels)
+            for name, codes, labels in (
+                ("rfm_segment", rfm.segment_code, rfm.segment_names),
+                ("rung_reason", result.rung_reason_code, RUNG_REASONS),
+                ("rung_blocker", result.rung_blocker_code, RUNG_BLOCKERS),
+                ("category", result.category_code, CATEGORIES),
+                ("category_reason", result.category_reason_code, CATEGORY_REASONS),
+            )
+        }
+        labelled = {name: job.result() for name, job in label_jobs.items()}
     allowed = np.where(arrays["occasions"] >= 1, np.floor(result.allowed_days), 0)
     n = features.num_rows
     added: dict[str, pa.Array] = {
@@ -90,12 +107,8 @@ def classify_features(
         "rfm_r": pa.array(rfm.r, pa.int16()),
         "rfm_f": pa.array(rfm.f, pa.int16()),
         "rfm_m": pa.array(rfm.m, pa.int16()),
-        "rfm_segment": _labels(rfm.segment_code, rfm.segment_names),
         "rung": pa.array(result.rung, pa.int16()),
-        "rung_reason": _labels(result.rung_reason_code, RUNG_REASONS),
-        "rung_blocker": _labels(result.rung_blocker_code, RUNG_BLOCKERS),
-        "category": _labels(result.category_code, CATEGORIES),
-        "category_reason": _labels(result.category_reason_code, CATEGORY_REASONS),
+        **labelled,
     }
     out = features
     for name, kind in SCORE_TYPES.items():
