@@ -105,7 +105,9 @@ def _dense_positions(ids: Array, lookup: Array, low: int) -> Array:  # pragma: n
 
 @_compiled
 def _order_folds(  # pragma: no cover - compiled
-    pos: Array,
+    ids: Array,
+    lookup: Array,
+    low: int,
     day: Array,
     status: Array,
     total: Array,
@@ -126,8 +128,10 @@ def _order_folds(  # pragma: no cover - compiled
     """
     sums = np.zeros((7, n), np.int64)
     bounds = np.zeros(n + 1, np.int64)
-    for i in range(pos.size):
-        p = pos[i]
+    span = lookup.size
+    for i in range(ids.size):
+        k = ids[i] - low
+        p = lookup[k] if 0 <= k < span else -1
         d = day[i]
         if p < 0 or d > last_day:
             continue
@@ -147,8 +151,10 @@ def _order_folds(  # pragma: no cover - compiled
         bounds[p + 1] += bounds[p]
     fill = bounds[:-1].copy()
     days = np.empty(bounds[n], np.int32)
-    for i in range(pos.size):
-        p = pos[i]
+    span = lookup.size
+    for i in range(ids.size):
+        k = ids[i] - low
+        p = lookup[k] if 0 <= k < span else -1
         if p < 0 or day[i] > last_day or status[i] != completed:
             continue
         days[fill[p]] = day[i]
@@ -213,7 +219,9 @@ def _occasions(  # pragma: no cover - compiled
 
 @_compiled
 def _event_folds(  # pragma: no cover - compiled
-    pos: Array,
+    ids: Array,
+    lookup: Array,
+    low: int,
     day: Array,
     kind: Array,
     amount: Array,
@@ -231,12 +239,14 @@ def _event_folds(  # pragma: no cover - compiled
     money = np.zeros((8, n), np.int64)
     # Counts: seen, complaints, complaints trailing, service contacts, interest, enrolments,
     # promoter answers, good reviews, testimonials.
-    counts = np.zeros((9, n), np.int64)
+    counts = np.zeros((9, n), np.int32)
     last_cancellation = np.full(n, _NEVER, np.int64)
     nps_key = np.full(n, _NEVER, np.int64)
     nps = np.zeros(n, np.int64)
-    for i in range(pos.size):
-        p = pos[i]
+    span = lookup.size
+    for i in range(ids.size):
+        k = ids[i] - low
+        p = lookup[k] if 0 <= k < span else -1
         d = day[i]
         if p < 0 or d > last_day:
             continue
@@ -328,6 +338,18 @@ class _Customers:
             elif np.unique(self.ids).size != self.n:
                 raise InvalidInput("customers: the same customer id appears twice")
         self._value_set = pa.array(self.ids, pa.int64())
+
+    def kernel_keys(self, ids: Array) -> tuple[Array, Array, int]:
+        """``(keys, lookup, low)`` from which a kernel finds each id's row on the fly
+        (``lookup[key - low]``, -1 when out of range): the ids and the dense lookup, or, for
+        sparse ids, their rows already looked up and an identity lookup."""
+        if self._lookup is not None:
+            view = np.ascontiguousarray(ids, dtype=np.int64).view()
+            view.flags.writeable = False  # one array type for the kernels (see _ints)
+            return view, self._lookup, self._low
+        rows = self.positions(ids).astype(np.int64)
+        rows.flags.writeable = False
+        return rows, np.arange(self.n, dtype=np.int32), 0
 
     def positions(self, ids: Array) -> Array:
         """The row of each id (-1: not a known customer)."""
@@ -471,7 +493,7 @@ def customer_feature_table(inputs: dict[str, pa.Table], as_of: date, policy: Pol
     order_day = _days(orders.column("day"))
     order_status = _ints(orders.column("status"), 0, np.int8)
     order_args = (
-        customers.positions(order_ids),
+        *customers.kernel_keys(order_ids),
         order_day,
         order_status,
         _ints(orders.column("total_minor"), 0),
@@ -485,7 +507,7 @@ def customer_feature_table(inputs: dict[str, pa.Table], as_of: date, policy: Pol
     )
     events = inputs["events"]
     event_args = (
-        customers.positions(_ints(events.column("customer_id"), 0)),
+        *customers.kernel_keys(_ints(events.column("customer_id"), 0)),
         _days(events.column("day")),
         _ints(events.column("kind"), 0, np.int8),
         _ints(events.column("amount_minor"), 0),
