@@ -17,7 +17,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clientbase.analytics.columnar import customer_feature_table
 from clientbase.domain.ladder import (
     CATEGORIES,
     CATEGORY_REASONS,
@@ -137,6 +136,10 @@ def score_inputs(
     p_alive
         Optional ``customer_id, p_alive`` table from a fitted model (issue #4).
     """
+    # Imported here: the kernels bring Numba, which only scoring needs (not the web server
+    # or the CLI's other commands, which import this module for classify_features).
+    from clientbase.analytics.columnar import customer_feature_table
+
     features = customer_feature_table(inputs, as_of, policy)
     column = None
     if p_alive is not None:
