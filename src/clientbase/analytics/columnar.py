@@ -94,12 +94,17 @@ _ROLES = _kind_roles()
 
 
 @_compiled
+def _row(key: int, lookup: Array, low: int) -> int:  # pragma: no cover - compiled
+    """The customer row of id ``key`` in a dense ``lookup`` from ``low`` (-1: unknown)."""
+    k = key - low
+    return lookup[k] if 0 <= k < lookup.size else -1
+
+
+@_compiled
 def _dense_positions(ids: Array, lookup: Array, low: int) -> Array:  # pragma: no cover - compiled
     out = np.empty(ids.size, dtype=np.int32)
-    span = lookup.size
     for i in range(ids.size):
-        k = ids[i] - low
-        out[i] = lookup[k] if 0 <= k < span else -1
+        out[i] = _row(ids[i], lookup, low)
     return out
 
 
@@ -128,10 +133,8 @@ def _order_folds(  # pragma: no cover - compiled
     """
     sums = np.zeros((7, n), np.int64)
     bounds = np.zeros(n + 1, np.int64)
-    span = lookup.size
     for i in range(ids.size):
-        k = ids[i] - low
-        p = lookup[k] if 0 <= k < span else -1
+        p = _row(ids[i], lookup, low)
         d = day[i]
         if p < 0 or d > last_day:
             continue
@@ -151,10 +154,8 @@ def _order_folds(  # pragma: no cover - compiled
         bounds[p + 1] += bounds[p]
     fill = bounds[:-1].copy()
     days = np.empty(bounds[n], np.int32)
-    span = lookup.size
     for i in range(ids.size):
-        k = ids[i] - low
-        p = lookup[k] if 0 <= k < span else -1
+        p = _row(ids[i], lookup, low)
         if p < 0 or day[i] > last_day or status[i] != completed:
             continue
         days[fill[p]] = day[i]
@@ -243,10 +244,8 @@ def _event_folds(  # pragma: no cover - compiled
     last_cancellation = np.full(n, _NEVER, np.int64)
     nps_key = np.full(n, _NEVER, np.int64)
     nps = np.zeros(n, np.int64)
-    span = lookup.size
     for i in range(ids.size):
-        k = ids[i] - low
-        p = lookup[k] if 0 <= k < span else -1
+        p = _row(ids[i], lookup, low)
         d = day[i]
         if p < 0 or d > last_day:
             continue
