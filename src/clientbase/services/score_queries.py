@@ -38,8 +38,8 @@ from clientbase.services.access import (
 )
 from clientbase.services.customers import latest_run as latest_finished_run
 from clientbase.services.database import connect
-from clientbase.storage.orm import Customer, CustomerScore, Event, Order, ScoreRun
-from clientbase.storage.scores import SCORE_ARROW_TYPES, latest_run, read_scores, run_by_id
+from clientbase.storage.orm import CustomerScore, Event, Order, ScoreRun
+from clientbase.storage.scores import latest_run, read_scores, run_by_id
 from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -141,25 +141,8 @@ def _scoped_scores(
     The scope is applied in SQL (a join to the customers' owners), so ``limit`` counts
     visible customers only.
     """
-    if scope.everything:
-        return read_scores(engine, [run_id], columns, where=where, limit=limit)
-    scores = CustomerScore.__table__
-    names = ["run_id", "customer_id", *(c for c in columns if c not in {"run_id", "customer_id"})]
-    query = (
-        select(*(scores.c[n] for n in names))
-        .select_from(scores.join(Customer, Customer.id == scores.c.customer_id))
-        .where(scores.c.run_id == run_id, customer_clause(scope))
-    )
-    for key, value in where.items():
-        query = query.where(scores.c[key] == value)
-    query = query.order_by(scores.c.customer_id)
-    if limit is not None:
-        query = query.limit(limit)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return pa.table(
-        {n: pa.array([r[i] for r in rows], type=SCORE_ARROW_TYPES[n]) for i, n in enumerate(names)}
-    )
+    clause = None if scope.everything else customer_clause(scope)
+    return read_scores(engine, [run_id], columns, where=where, limit=limit, customers=clause)
 
 
 def _reasons(row: dict[str, Any], policy: Policy) -> list[Reason]:

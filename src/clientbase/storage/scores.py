@@ -18,10 +18,11 @@ import pyarrow.compute as pc
 from sqlalchemy import BigInteger, Date, Engine, Float, Integer, SmallInteger, String, select
 from sqlalchemy import Boolean as SaBoolean
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from clientbase.errors import NotFound, StorageError
 from clientbase.storage.arrow_io import append_table, store_dialect
-from clientbase.storage.orm import CustomerScore, ScoreRun
+from clientbase.storage.orm import Customer, CustomerScore, ScoreRun
 
 __all__ = [
     "SCORE_COLUMNS",
@@ -115,10 +116,13 @@ def read_scores(
     *,
     where: dict[str, Any] | None = None,
     limit: int | None = None,
+    customers: ColumnElement[bool] | None = None,
 ) -> pa.Table:
     """Scores of the given runs as Arrow (``run_id`` and ``customer_id`` always included).
 
-    ``where`` holds equality filters on score columns (e.g. ``{"rung": 5}``).
+    ``where`` holds equality filters on score columns (e.g. ``{"rung": 5}``); ``customers`` a
+    condition on the customers' records (joined when given, e.g. whose they are), applied
+    before ``limit``.
     """
     names = [
         "run_id",
@@ -130,6 +134,8 @@ def read_scores(
         raise ValueError(f"unknown score columns {sorted(unknown)}")
     table = CustomerScore.__table__
     query = select(*(table.c[n] for n in names)).where(table.c.run_id.in_(run_ids))
+    if customers is not None:
+        query = query.join(Customer, Customer.id == table.c.customer_id).where(customers)
     for key, value in (where or {}).items():
         query = query.where(table.c[key] == value)
     query = query.order_by(table.c.run_id, table.c.customer_id)
