@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["LANGUAGES", "TEXTS", "money"]
+__all__ = ["LANGUAGES", "TEXTS", "count_en", "count_pl", "money"]
 
 LANGUAGES: tuple[str, ...] = ("en", "hu", "pl")
 
@@ -26,11 +26,13 @@ def money(minor: int, language: str = "en") -> str:
     return text.replace(",", "\u00a0").replace(".", ",")
 
 
-def _en(n: int, one: str, other: str) -> str:
+def count_en(n: int, one: str, other: str) -> str:
+    """``n`` and the English noun for it (one/other)."""
     return f"{n} {one if n == 1 else other}"
 
 
-def _pl(n: int, one: str, few: str, many: str) -> str:
+def count_pl(n: int, one: str, few: str, many: str) -> str:
+    """``n`` and the Polish noun for it (1; 2-4 but not 12-14; the rest)."""
     if n == 1:
         return f"{n} {one}"
     if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
@@ -46,27 +48,27 @@ EN: dict[str, Text] = {
     "rung.suspect": lambda f: "suspect: no purchase and no sign of interest",
     "rung.prospect": lambda f: (
         "prospect: "
-        + _en(f["interest_signals"], "interest signal", "interest signals")
+        + count_en(f["interest_signals"], "interest signal", "interest signals")
         + ", never bought"
     ),
     "rung.first_time_buyer": lambda f: "first-time buyer: 1 purchase occasion",
     "rung.client": lambda f: (
-        "client: " + _en(f["occasions"], "purchase occasion", "purchase occasions")
+        "client: " + count_en(f["occasions"], "purchase occasion", "purchase occasions")
     ),
     "rung.member.regular": lambda f: (
         "member: "
-        + _en(f["occasions_trailing"], "purchase occasion", "purchase occasions")
+        + count_en(f["occasions_trailing"], "purchase occasion", "purchase occasions")
         + f" in the last {f['days']} days"
     ),
     "rung.member.enrolled": lambda f: "member: enrolled in the loyalty programme",
     "rung.advocate": lambda f: (
         "advocate: "
-        + _en(f["signals"], "advocacy signal", "advocacy signals")
+        + count_en(f["signals"], "advocacy signal", "advocacy signals")
         + f" in the last {f['days']} days"
     ),
     "rung.partner": lambda f: (
         "partner: "
-        + _en(f["referrals_converted"], "referred customer", "referred customers")
+        + count_en(f["referrals_converted"], "referred customer", "referred customers")
         + " bought"
     ),
     "next.no_interest": lambda f: (
@@ -90,7 +92,7 @@ EN: dict[str, Text] = {
     ),
     "next.no_converted_referral": lambda f: (
         "not a partner: "
-        + _en(f["referrals_made"], "referral", "referrals")
+        + count_en(f["referrals_made"], "referral", "referrals")
         + f", fewer than {f['needed']} bought"
     ),
     "category.lost.cancelled": lambda f: "lost: cancelled the relationship",
@@ -103,7 +105,7 @@ EN: dict[str, Text] = {
     ),
     "category.demanding.complaints": lambda f: (
         "demanding: "
-        + _en(f["complaints"], "complaint or claim", "complaints and claims")
+        + count_en(f["complaints"], "complaint or claim", "complaints and claims")
         + f" in the last {f['days']} days ({f['limit']} or more)"
     ),
     "category.demanding.cost_to_serve": lambda f: (
@@ -118,7 +120,7 @@ EN: dict[str, Text] = {
     ),
     "category.loyal": lambda f: (
         f"loyal: net contribution {money(f['net_contribution_minor'])} "
-        f"in the last {f['days']} days, " + _en(f["complaints"], "complaint", "complaints")
+        f"in the last {f['days']} days, " + count_en(f["complaints"], "complaint", "complaints")
     ),
     "category.average.below_member": lambda f: (
         f"average: not loyal, below the member rung ({f['rung']} < {f['needed']})"
@@ -129,7 +131,7 @@ EN: dict[str, Text] = {
     ),
     "category.average.complaints": lambda f: (
         "average: not loyal, "
-        + _en(f["complaints"], "complaint", "complaints")
+        + count_en(f["complaints"], "complaint", "complaints")
         + f" in the last {f['days']} days, at most {f['limit']} allowed"
     ),
 }
@@ -219,7 +221,7 @@ PL: dict[str, Text] = {
     "rung.suspect": lambda f: "podejrzany: brak zakupu i brak oznak zainteresowania",
     "rung.prospect": lambda f: (
         "potencjalny klient: "
-        + _pl(
+        + count_pl(
             f["interest_signals"],
             "sygnał zainteresowania",
             "sygnały zainteresowania",
@@ -229,22 +231,25 @@ PL: dict[str, Text] = {
     ),
     "rung.first_time_buyer": lambda f: "kupujący po raz pierwszy: 1 okazja zakupowa",
     "rung.client": lambda f: (
-        "klient: " + _pl(f["occasions"], "okazja zakupowa", "okazje zakupowe", "okazji zakupowych")
+        "klient: "
+        + count_pl(f["occasions"], "okazja zakupowa", "okazje zakupowe", "okazji zakupowych")
     ),
     "rung.member.regular": lambda f: (
         "członek: "
-        + _pl(f["occasions_trailing"], "okazja zakupowa", "okazje zakupowe", "okazji zakupowych")
+        + count_pl(
+            f["occasions_trailing"], "okazja zakupowa", "okazje zakupowe", "okazji zakupowych"
+        )
         + f" w ostatnich {f['days']} dniach"
     ),
     "rung.member.enrolled": lambda f: "członek: zapisany do programu lojalnościowego",
     "rung.advocate": lambda f: (
         "adwokat: "
-        + _pl(f["signals"], "sygnał poparcia", "sygnały poparcia", "sygnałów poparcia")
+        + count_pl(f["signals"], "sygnał poparcia", "sygnały poparcia", "sygnałów poparcia")
         + f" w ostatnich {f['days']} dniach"
     ),
     "rung.partner": lambda f: (
         "partner: "
-        + _pl(
+        + count_pl(
             f["referrals_converted"],
             "polecony klient kupił",
             "poleconych klientów kupiło",
@@ -275,7 +280,7 @@ PL: dict[str, Text] = {
     ),
     "next.no_converted_referral": lambda f: (
         "nie jest partnerem: "
-        + _pl(f["referrals_made"], "polecenie", "polecenia", "poleceń")
+        + count_pl(f["referrals_made"], "polecenie", "polecenia", "poleceń")
         + f", kupiło mniej niż {f['needed']}"
     ),
     "category.lost.cancelled": lambda f: "utracony: zerwał współpracę",
@@ -289,7 +294,7 @@ PL: dict[str, Text] = {
     ),
     "category.demanding.complaints": lambda f: (
         "wymagający: "
-        + _pl(f["complaints"], "reklamacja", "reklamacje", "reklamacji")
+        + count_pl(f["complaints"], "reklamacja", "reklamacje", "reklamacji")
         + f" w ostatnich {f['days']} dniach ({f['limit']} lub więcej)"
     ),
     "category.demanding.cost_to_serve": lambda f: (
@@ -305,7 +310,7 @@ PL: dict[str, Text] = {
     "category.loyal": lambda f: (
         "lojalny: wkład netto "
         f"{money(f['net_contribution_minor'], 'pl')} w ostatnich {f['days']} dniach, "
-        + _pl(f["complaints"], "reklamacja", "reklamacje", "reklamacji")
+        + count_pl(f["complaints"], "reklamacja", "reklamacje", "reklamacji")
     ),
     "category.average.below_member": lambda f: (
         f"przeciętny: nielojalny, poniżej szczebla członka ({f['rung']} < {f['needed']})"
@@ -316,7 +321,7 @@ PL: dict[str, Text] = {
     ),
     "category.average.complaints": lambda f: (
         "przeciętny: nielojalny, "
-        + _pl(f["complaints"], "reklamacja", "reklamacje", "reklamacji")
+        + count_pl(f["complaints"], "reklamacja", "reklamacje", "reklamacji")
         + f" w ostatnich {f['days']} dniach, dopuszczalne najwyżej {f['limit']}"
     ),
 }

@@ -41,24 +41,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from clientbase.domain.reason_texts import LANGUAGES
+from clientbase.domain.reason_texts import LANGUAGES, count_en, count_pl
 
 __all__ = ["CODES", "LANGUAGES", "TEXTS", "render_issue"]
 
 Figures = dict[str, Any]
 Text = Callable[[Figures], str]
-
-
-def _pl(n: int, one: str, few: str, many: str) -> str:
-    if n == 1:
-        return f"{n} {one}"
-    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
-        return f"{n} {few}"
-    return f"{n} {many}"
-
-
-def _en(n: int, one: str, other: str) -> str:
-    return f"{n} {one if n == 1 else other}"
 
 
 def _choices(f: Figures) -> str:
@@ -94,11 +82,13 @@ _KIND_PL = {
 
 EN: dict[str, Text] = {
     "row_fields": lambda f: (
-        f"{_en(f['fields'], 'field', 'fields')}, the header has {f['expected']}"
+        f"{count_en(f['fields'], 'field', 'fields')}, the header has {f['expected']}"
     ),
     "row_unreadable": lambda f: f"the row cannot be read ({f['detail']}); is the file truncated?",
     "required_missing": lambda f: "required value missing",
-    "text_too_long": lambda f: f"longer than {_en(f['max_length'], 'character', 'characters')}",
+    "text_too_long": lambda f: (
+        f"longer than {count_en(f['max_length'], 'character', 'characters')}"
+    ),
     "int_invalid": lambda f: "not a whole number",
     "int_too_small": lambda f: f"less than {f['minimum']}",
     "int_too_large": lambda f: f"more than {f['maximum']}",
@@ -106,7 +96,7 @@ EN: dict[str, Text] = {
         "not an amount (decimal "
         + ("comma" if f["decimal"] == "," else "point")
         + (
-            f", at most {_en(f['digits'], 'decimal', 'decimals')})"
+            f", at most {count_en(f['digits'], 'decimal', 'decimals')})"
             if f["digits"]
             else ", no decimals)"
         )
@@ -193,14 +183,16 @@ HU: dict[str, Text] = {
 
 PL: dict[str, Text] = {
     "row_fields": lambda f: (
-        f"wiersz ma {_pl(f['fields'], 'pole', 'pola', 'pól')}, "
-        f"a nagłówek {_pl(f['expected'], 'pole', 'pola', 'pól')}"
+        f"wiersz ma {count_pl(f['fields'], 'pole', 'pola', 'pól')}, "
+        f"a nagłówek {count_pl(f['expected'], 'pole', 'pola', 'pól')}"
     ),
     "row_unreadable": lambda f: (
         f"nie można odczytać wiersza ({f['detail']}); czy plik nie jest ucięty?"
     ),
     "required_missing": lambda f: "brak wymaganej wartości",
-    "text_too_long": lambda f: f"dłuższy niż {_pl(f['max_length'], 'znak', 'znaki', 'znaków')}",
+    "text_too_long": lambda f: (
+        f"dłuższy niż {count_pl(f['max_length'], 'znak', 'znaki', 'znaków')}"
+    ),
     "int_invalid": lambda f: "to nie jest liczba całkowita",
     "int_too_small": lambda f: f"mniej niż {f['minimum']}",
     "int_too_large": lambda f: f"więcej niż {f['maximum']}",
@@ -209,7 +201,9 @@ PL: dict[str, Text] = {
         + ("przecinek dziesiętny" if f["decimal"] == "," else "kropka dziesiętna")
         + (
             ", najwyżej "
-            + _pl(f["digits"], "miejsce dziesiętne", "miejsca dziesiętne", "miejsc dziesiętnych")
+            + count_pl(
+                f["digits"], "miejsce dziesiętne", "miejsca dziesiętne", "miejsc dziesiętnych"
+            )
             + ")"
             if f["digits"]
             else ", bez miejsc dziesiętnych)"
