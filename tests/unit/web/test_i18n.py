@@ -67,7 +67,8 @@ def test_headline_money_is_short_in_each_language() -> None:
     nbsp = "\u00a0"
     assert language("hu", "HUF").money_short(1_297_154_973_000) == f"13{nbsp}Mrd{nbsp}Ft"
     assert language("pl", "PLN").money_short(478_466_968_300) == f"4,8{nbsp}mld{nbsp}zł"
-    assert language("en", "HUF").money_short(-27_775_840_300) == "-HUF277.8M"
+    # British English writes millions as "m" since CLDR 48 (Babel 2.19), "M" before.
+    assert re.fullmatch(r"-HUF277\.8[mM]", language("en", "HUF").money_short(-27_775_840_300))
     assert language("en", "HUF").money_short(None) == "–"
 
 
