@@ -5,8 +5,12 @@ Each entry stores ``prev_hash`` (the previous entry's ``hash``; 64 zeros for the
 action, entity, detail; sorted keys). Editing, deleting or inserting a row breaks the chain
 at that row, which :func:`verify` reports.
 
-Concurrent writers: the entry is inserted first and its predecessor read afterwards, inside
-the same transaction. On SQLite the insert takes the database's single write lock, so no
+Entries are written with a few Core statements per call, whether one entry or a batch: the
+rows are inserted (one statement, ids returned in order), the predecessor's hash read once,
+the chain computed in id order and the hashes set by primary key (one executemany UPDATE).
+
+Concurrent writers: the entries are inserted first and their predecessor read afterwards,
+inside the same transaction. On SQLite the insert takes the database's single write lock, so no
 other entry can be committed between the read and the commit; on PostgreSQL a
 transaction-level advisory lock is taken before the insert, which orders writers the same way.
 """
@@ -18,9 +22,10 @@ import json
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from clientbase.security.actor import Actor
@@ -37,15 +42,37 @@ _LOCK_KEY = 0x63622D6175646974
 
 
 def _canonical(entry: AuditEntry) -> bytes:
+    return _canonical_values(
+        entry.id,
+        entry.at,
+        entry.actor_id,
+        entry.actor,
+        entry.action,
+        entry.entity,
+        entry.entity_id,
+        entry.detail,
+    )
+
+
+def _canonical_values(
+    id_: int,
+    at: datetime,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    entity: str | None,
+    entity_id: str | None,
+    detail: Any,
+) -> bytes:
     body = {
-        "id": entry.id,
-        "at": entry.at.replace(tzinfo=None).isoformat(timespec="microseconds"),
-        "actor_id": entry.actor_id,
-        "actor": entry.actor,
-        "action": entry.action,
-        "entity": entry.entity,
-        "entity_id": entry.entity_id,
-        "detail": entry.detail,
+        "id": id_,
+        "at": at.replace(tzinfo=None).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "detail": detail,
     }
     return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
 
@@ -53,6 +80,21 @@ def _canonical(entry: AuditEntry) -> bytes:
 def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
     """SHA-256 (hex) of the previous hash and the entry's canonical JSON."""
     return hashlib.sha256(prev_hash.encode("ascii") + _canonical(entry)).hexdigest()
+
+
+def _hash(prev_hash: str, id_: int, row: dict[str, Any]) -> str:
+    """:func:`entry_hash` of a row about to be stored (``row`` as made by :func:`_row`)."""
+    canonical = _canonical_values(
+        id_,
+        row["at"],
+        row["actor_id"],
+        row["actor"],
+        row["action"],
+        row["entity"],
+        row["entity_id"],
+        row["detail"],
+    )
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical).hexdigest()
 
 
 def record(
@@ -68,28 +110,72 @@ def record(
 
     ``detail`` must never hold personal data: counts, ids and file names only.
     """
+    _write_entries(session, [_row(actor, action, entity, entity_id, detail)])
+
+
+def _row(
+    actor: Actor,
+    action: str,
+    entity: str | None,
+    entity_id: str | int | None,
+    detail: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The column values of a new entry (its time taken now), hashes still to come."""
+    return {
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "actor": actor.username,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "detail": detail,
+    }
+
+
+_TABLE = cast(Table, AuditEntry.__table__)
+_INSERT_ONE = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT_MANY = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
+_PREVIOUS = (
+    select(_TABLE.c.hash)
+    .where(_TABLE.c.id < bindparam("first_id"))
+    .order_by(_TABLE.c.id.desc())
+    .limit(1)
+)
+_SET_HASHES = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("b_id"))
+    .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash"))
+)
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def _write_entries(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (from :func:`_row`) in this order as chained entries, in the session's
+    transaction, with a few Core statements for the whole list.
+
+    The rows are inserted first with empty hashes (which gives them their ids and, on SQLite,
+    the write lock), then the previous entry's hash is read once, the chain computed here in
+    id order and the hashes written by primary key. On PostgreSQL the advisory lock is taken
+    before the insert. What is hashed is exactly what is stored: the same ``at`` and
+    ``detail`` values go to the insert and to :func:`entry_hash`.
+    """
+    if not rows:
+        return
+    session.flush()  # the caller's pending objects go first, as with an ORM flush
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    entry = AuditEntry(
-        at=utcnow(),
-        actor_id=actor.user_id,
-        actor=actor.username,
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        detail=detail,
-    )
-    session.add(entry)
-    session.flush()  # takes SQLite's write lock; gives the entry its id
-    prev = session.scalar(
-        select(AuditEntry.hash)
-        .where(AuditEntry.id < entry.id)
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    )
-    entry.prev_hash = prev or GENESIS
-    entry.hash = entry_hash(entry.prev_hash, entry)
-    session.flush()
+        session.execute(_ADVISORY_LOCK, {"key": _LOCK_KEY})
+    if len(rows) == 1:
+        ids = [session.execute(_INSERT_ONE, rows[0]).scalar_one()]
+    else:
+        ids = list(session.scalars(_INSERT_MANY, rows))
+    order = sorted(range(len(rows)), key=ids.__getitem__)
+    prev = session.scalar(_PREVIOUS, {"first_id": ids[order[0]]}) or GENESIS
+    hashes: list[dict[str, Any]] = []
+    for i in order:
+        digest = _hash(prev, ids[i], rows[i])
+        hashes.append({"b_id": ids[i], "b_prev": prev, "b_hash": digest})
+        prev = digest
+    session.execute(_SET_HASHES, hashes)
 
 
 @dataclass(slots=True)
@@ -141,15 +227,10 @@ class _GroupCommit:
             batch, self._pending = self._pending, []
         try:
             with UnitOfWork(self._engine, write=True) as uow:
-                for e in batch:
-                    record(
-                        uow.session,
-                        e.actor,
-                        e.action,
-                        entity=e.entity,
-                        entity_id=e.entity_id,
-                        detail=e.detail,
-                    )
+                _write_entries(
+                    uow.session,
+                    [_row(e.actor, e.action, e.entity, e.entity_id, e.detail) for e in batch],
+                )
                 uow.commit()
         except BaseException as exc:
             for e in batch:

@@ -35,6 +35,46 @@ def test_entries_are_chained_and_verify(engine: Engine) -> None:
     assert check.intact and check.checked == 5
 
 
+def _write_batch(engine: Engine, n: int, action: str = "batch") -> None:
+    rows = [audit._row(OPERATOR, action, "customer", i, {"i": i}) for i in range(n)]
+    with UnitOfWork(engine, write=True) as uow:
+        audit._write_entries(uow.session, rows)
+        uow.commit()
+
+
+def test_a_batch_is_chained_in_order_after_single_entries(engine: Engine) -> None:
+    """Entries written together in one statement continue the chain, in the given order,
+    with exactly the values that were hashed (times and details as stored)."""
+    _write(engine, 2)
+    _write_batch(engine, 7)
+    _write(engine, 1)
+    _write_batch(engine, 1)
+    _write_batch(engine, 3, "again")
+    with UnitOfWork(engine) as uow:
+        entries = uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert entries[0].prev_hash == GENESIS
+        assert all(b.prev_hash == a.hash for a, b in pairwise(entries))
+        batch = [e for e in entries if e.action == "batch"]
+        assert [e.entity_id for e in batch] == [str(i) for i in range(7)] + ["0"]
+        assert [e.detail for e in batch] == [{"i": i} for i in range(7)] + [{"i": 0}]
+    check = verify(engine)
+    assert check.intact and check.checked == 14
+
+
+def test_a_batch_in_a_failed_transaction_leaves_no_trace(engine: Engine) -> None:
+    _write(engine, 2)
+    with UnitOfWork(engine, write=True) as uow:
+        audit._write_entries(
+            uow.session, [audit._row(OPERATOR, "lost", None, None, None) for _ in range(3)]
+        )  # not committed: rolled back
+    _write_batch(engine, 2)
+    with UnitOfWork(engine) as uow:
+        actions = uow.session.scalars(select(AuditEntry.action)).all()
+    assert "lost" not in actions
+    check = verify(engine)
+    assert check.intact and check.checked == 4
+
+
 def test_an_edited_row_is_detected(engine: Engine) -> None:
     _write(engine, 6)
     with UnitOfWork(engine) as uow:
@@ -74,6 +114,38 @@ def test_concurrent_writers_keep_one_chain(engine: Engine) -> None:
     assert errors == []
     check = verify(engine)
     assert check.intact and check.checked == 40
+
+
+def test_concurrent_batch_and_single_writers_keep_one_chain(engine: Engine) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def writer(k: int) -> None:
+        try:
+            start.wait()
+            for _ in range(5):
+                if k % 2:
+                    _write_batch(engine, 4, f"b{k}")
+                else:
+                    _write(engine, 2, f"s{k}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    check = verify(engine)
+    assert check.intact and check.checked == 3 * 5 * 4 + 3 * 5 * 2
+    with UnitOfWork(engine) as uow:
+        for k in (1, 3, 5):  # each batch's entries are consecutive, in the given order
+            ids = uow.session.scalars(
+                select(AuditEntry.id).where(AuditEntry.action == f"b{k}").order_by(AuditEntry.id)
+            ).all()
+            for first in range(0, 20, 4):
+                assert ids[first : first + 4] == list(range(ids[first], ids[first] + 4))
 
 
 def test_concurrent_reads_are_group_committed_in_order(
@@ -129,15 +201,15 @@ def test_concurrent_reads_are_group_committed_in_order(
 def test_a_failed_group_commit_reaches_its_reader_and_the_next_one_writes(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_record = audit.record
+    real_write = audit._write_entries
 
     def failing(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(audit, "record", failing)
+    monkeypatch.setattr(audit, "_write_entries", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         record_read(engine, OPERATOR, "lost")
-    monkeypatch.setattr(audit, "record", real_record)
+    monkeypatch.setattr(audit, "_write_entries", real_write)
     record_read(engine, OPERATOR, "kept")
     with UnitOfWork(engine) as uow:
         actions = uow.session.scalars(select(AuditEntry.action)).all()
