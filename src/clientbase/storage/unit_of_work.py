@@ -16,6 +16,7 @@ connection wrote meanwhile. Read-only units of work keep a deferred ``BEGIN`` an
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import Self
 
@@ -26,11 +27,33 @@ from clientbase.storage.database import WRITES
 
 __all__ = ["UnitOfWork"]
 
+# One session factory per engine and mode, made once: ``sessionmaker`` builds a new Session
+# subclass (and copies every event listener onto it) each time it is called, which cost more
+# than a small read's queries when it was called for every unit of work. The pair is kept on
+# the engine itself (a weak mapping could not let go of it: the writing engine refers back).
+_ATTRIBUTE = "_clientbase_session_factories"
+_factories_lock = threading.Lock()
+
+
+def _factory(engine: Engine, write: bool) -> sessionmaker[Session]:
+    pair: tuple[sessionmaker[Session], sessionmaker[Session]] | None
+    pair = engine.__dict__.get(_ATTRIBUTE)
+    if pair is None:
+        with _factories_lock:
+            pair = engine.__dict__.get(_ATTRIBUTE)
+            if pair is None:
+                writer = engine.execution_options(**{WRITES: True})
+                pair = (
+                    sessionmaker(bind=engine, expire_on_commit=False, autoflush=True),
+                    sessionmaker(bind=writer, expire_on_commit=False, autoflush=True),
+                )
+                engine.__dict__[_ATTRIBUTE] = pair
+    return pair[1] if write else pair[0]
+
 
 class UnitOfWork:
     def __init__(self, engine: Engine, *, write: bool = False) -> None:
-        bind = engine.execution_options(**{WRITES: True}) if write else engine
-        self._factory = sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
+        self._factory = _factory(engine, write)
         self._session: Session | None = None
 
     @property
