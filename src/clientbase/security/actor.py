@@ -22,6 +22,10 @@ class Actor:
     user_id: int | None
     username: str
     role: Role
+    #: A manager's team (the users whose manager they are) when it was read together with
+    #: the sign-in of this request, so the services need not read it again; ``None``: not
+    #: read (the services read it themselves).
+    team: frozenset[int] | None = None
 
     @classmethod
     def local_operator(cls) -> Actor:

@@ -6,6 +6,7 @@ denial is written to the audit log in a transaction of its own.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -24,6 +25,7 @@ from clientbase.storage.orm import Customer, User
 from clientbase.storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
+log = logging.getLogger("clientbase.services")
 
 __all__ = [
     "FiguresCache",
@@ -36,9 +38,12 @@ __all__ = [
 
 
 def load_scope(session: Session, actor: Actor) -> Scope:
-    """The actor's scope, with a manager's team read from the users table."""
+    """The actor's scope, with a manager's team read from the users table (or, when the
+    sign-in of this request read it already, taken from the actor)."""
     team: frozenset[int] = frozenset()
     if actor.user_id is not None and actor.role == "manager":
+        if actor.team is not None:  # read with the sign-in of this very request
+            return scope_for(actor, actor.team)
         rows = session.scalars(select(User.id).where(User.manager_id == actor.user_id))
         team = frozenset(rows)
     return scope_for(actor, team)
@@ -99,9 +104,11 @@ class FiguresCache:
     Figures that are slow to compute over a large scope (a list's total, the dashboard's
     aggregates) are kept for ``seconds``; the key must hold everything that decides them
     (run ids, the scope's owners, filters, the newest customer id). When many requests
-    miss the same key at once, one computes and the others wait for its result; once a
-    value has expired, one request computes it again while the others keep getting the
-    expired value of the same key (so a scope only ever gets its own figures).
+    miss the same key at once, one computes and the others wait for its result. Once a
+    value has expired, every request is served the expired value of that same key at once
+    (so a scope only ever gets its own figures) while one background thread computes it
+    again: no request waits for a recomputation, and a server thread is never held up by
+    one. ``compute`` must therefore open its own unit of work, not use the caller's.
     """
 
     def __init__(self, seconds: float, entries: int = 256) -> None:
@@ -120,37 +127,63 @@ class FiguresCache:
             return False, False, None
         return True, time.monotonic() - hit[0] <= self.seconds, hit[1]
 
+    def _store(self, engine: Engine, key: Hashable, value: Any) -> None:
+        with self._lock:
+            values = self._values.setdefault(engine, {})
+            values.pop(key, None)
+            if len(values) >= self._entries:
+                values.pop(next(iter(values)))
+            values[key] = (time.monotonic(), value)
+
+    def _flight(self, engine: Engine, key: Hashable) -> threading.Lock:
+        with self._lock:
+            return self._flights.setdefault((id(engine), key), threading.Lock())
+
+    def _land(self, engine: Engine, key: Hashable, flight: threading.Lock) -> None:
+        with self._lock:
+            self._flights.pop((id(engine), key), None)
+        flight.release()
+
     def get(self, engine: Engine, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value of ``key``, or ``compute()`` (run once for concurrent misses).
 
-        When the value of ``key`` has expired, the first caller computes it again while the
-        others are served the expired value of that same key meanwhile instead of waiting:
-        a value is served at most ``seconds`` plus one computation after it was computed.
+        An expired value is returned at once while a background thread computes it again
+        (one at a time per key): a value is served at most ``seconds`` plus one computation
+        after it was computed. A failed background computation keeps the expired value
+        until the next request tries again.
         """
         found, fresh, value = self._lookup(engine, key)
         if fresh:
             return cast(T, value)
-        flight_key = (id(engine), key)
-        with self._lock:
-            flight = self._flights.setdefault(flight_key, threading.Lock())
-        if not flight.acquire(blocking=not found):
-            return cast(T, value)  # being computed again by another request
+        if found:
+            self._refresh(engine, key, compute)
+            return cast(T, value)
+        flight = self._flight(engine, key)
+        flight.acquire()
         try:
-            found, fresh, value = self._lookup(engine, key)
-            if fresh:
+            found, _, value = self._lookup(engine, key)
+            if found:  # computed by the request this one waited for
                 return cast(T, value)
             result = compute()
-            with self._lock:
-                values = self._values.setdefault(engine, {})
-                values.pop(key, None)
-                if len(values) >= self._entries:
-                    values.pop(next(iter(values)))
-                values[key] = (time.monotonic(), result)
+            self._store(engine, key, result)
             return result
         finally:
-            with self._lock:
-                self._flights.pop(flight_key, None)
-            flight.release()
+            self._land(engine, key, flight)
+
+    def _refresh(self, engine: Engine, key: Hashable, compute: Callable[[], Any]) -> None:
+        flight = self._flight(engine, key)
+        if not flight.acquire(blocking=False):
+            return  # being computed again already
+
+        def run() -> None:
+            try:
+                self._store(engine, key, compute())
+            except Exception as exc:  # the expired value stays; the next request retries
+                log.warning("recomputing cached figures failed: %s", type(exc).__name__)
+            finally:
+                self._land(engine, key, flight)
+
+        threading.Thread(target=run, name="clientbase-figures", daemon=True).start()
 
     def clear(self) -> None:
         with self._lock:

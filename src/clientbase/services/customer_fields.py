@@ -1,4 +1,4 @@
-"""The writable fields of a customer, and how a customer is shown to one actor.
+"""The writable fields of a customer, and which of its fields are personal data.
 
 Only what is listed in :class:`CustomerFields` can be written through any write body: the
 owner, rung, scores, ids and timestamps are read-only, and a body that names them is
@@ -20,11 +20,9 @@ from clientbase.domain.vocabulary import (
     IncomeBand,
 )
 from clientbase.errors import InvalidInput
-from clientbase.security.rbac import Scope
-from clientbase.storage.orm import Customer
 from clientbase.storage.types import PERSONAL_COLUMNS
 
-__all__ = ["PERSONAL_FIELDS", "CustomerFields", "CustomerPatch", "parse_fields", "shown"]
+__all__ = ["PERSONAL_FIELDS", "CustomerFields", "CustomerPatch", "parse_fields"]
 
 #: The personal-data fields hidden from pseudonymised scopes.
 PERSONAL_FIELDS: tuple[str, ...] = PERSONAL_COLUMNS["customers"]
@@ -77,10 +75,3 @@ def parse_fields(model: type[_M], data: dict[str, Any]) -> _M:
     except ValidationError as exc:
         names = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
         raise InvalidInput(f"invalid or read-only customer fields: {', '.join(names)}") from exc
-
-
-def shown(customer: Customer, scope: Scope, field: str) -> Any:
-    """The value of ``field`` as this scope may see it (personal data hidden if pseudonymised)."""
-    if scope.pseudonymise and field in PERSONAL_FIELDS:
-        return None
-    return getattr(customer, field)

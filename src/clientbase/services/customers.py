@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Engine, bindparam, func, null, or_, select
+from sqlalchemy.orm import Session
 
-from clientbase.errors import InvalidInput
+from clientbase.errors import InvalidInput, NotFound
 from clientbase.security.actor import Actor
 from clientbase.security.rbac import Permission, Scope, require
 from clientbase.services.access import (
@@ -29,7 +30,6 @@ from clientbase.services.customer_fields import (
     PERSONAL_FIELDS,
     CustomerFields,
     CustomerPatch,
-    shown,
 )
 from clientbase.storage.orm import Customer, CustomerScore, Event, Order, ScoreRun, User
 from clientbase.storage.unit_of_work import UnitOfWork
@@ -41,12 +41,15 @@ __all__ = [
     "CustomerFilter",
     "CustomerPage",
     "CustomerView",
+    "RunRef",
     "ScoreView",
     "TimelineItem",
     "create_customer",
     "get_customer",
     "latest_run",
     "list_customers",
+    "newest_customer_id",
+    "newest_runs",
     "update_customer",
 ]
 
@@ -80,24 +83,52 @@ _PROFILE_FIELDS = (
 )
 
 
-#: What a list row reads: the customer's and the latest score's columns it shows.
+_customers = Customer.__table__
+_scores = CustomerScore.__table__
+_owners = User.__table__.alias("owner")
+#: What a list row reads, in the order of :class:`CustomerView`'s fields: the customer's and
+#: the latest score's columns it shows, and the owner's name.
 _LIST_COLUMNS = (
-    Customer.id,
-    Customer.kind,
-    Customer.name,
-    Customer.email,
-    Customer.phone,
-    Customer.city,
-    Customer.country,
-    Customer.acquisition_channel,
-    Customer.owner_id,
-    Customer.created_at,
-    CustomerScore.rung,
-    CustomerScore.category,
-    CustomerScore.net_contribution_minor,
-    CustomerScore.clv_minor,
-    CustomerScore.p_alive,
+    _customers.c.id,
+    _customers.c.kind,
+    _customers.c.name,
+    _customers.c.email,
+    _customers.c.phone,
+    _customers.c.city,
+    _customers.c.country,
+    _customers.c.acquisition_channel,
+    _customers.c.owner_id,
+    _owners.c.display_name.label("owner_name"),
+    _customers.c.created_at,
+    _scores.c.rung,
+    _scores.c.category,
+    _scores.c.net_contribution_minor,
+    _scores.c.clv_minor,
+    _scores.c.p_alive,
 )
+#: The same for a pseudonymised scope: personal columns are not even read.
+_PSEUDONYMOUS_COLUMNS = tuple(
+    null().label(c.name) if c.name in PERSONAL_FIELDS else c for c in _LIST_COLUMNS
+)
+_NEWEST_CUSTOMER = select(func.max(_customers.c.id))
+
+
+def _list_query(pseudonymise: bool) -> Any:
+    """A page of list rows with the latest run's scores (run id bound as ``run_id``)."""
+    return (
+        select(*(_PSEUDONYMOUS_COLUMNS if pseudonymise else _LIST_COLUMNS))
+        .select_from(
+            _customers.outerjoin(
+                _scores,
+                (_scores.c.customer_id == _customers.c.id)
+                & (_scores.c.run_id == bindparam("run_id")),
+            ).outerjoin(_owners, _owners.c.id == _customers.c.owner_id)
+        )
+        .order_by(_customers.c.id)
+    )
+
+
+_LIST = {False: _list_query(False), True: _list_query(True)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,39 +221,96 @@ def latest_run(session: Session) -> ScoreRun | None:
     ).first()
 
 
+@dataclass(frozen=True, slots=True)
+class RunRef:
+    """A finished score run's id and as-of date: all that the busy reads need of it."""
+
+    id: int
+    as_of: date
+
+
+_runs = ScoreRun.__table__
+_NEWEST_RUNS = (
+    select(_runs.c.id, _runs.c.as_of)
+    .where(_runs.c.status.not_in(("running", "failed")))
+    .order_by(_runs.c.id.desc())
+    .limit(2)
+)
+
+
+def newest_customer_id(session: Session) -> int:
+    """The highest customer id (0 for none): part of the cached figures' keys, so that a new
+    customer is counted at once."""
+    return int(session.connection().execute(_NEWEST_CUSTOMER).scalar() or 0)
+
+
+def newest_runs(session: Session) -> list[RunRef]:
+    """The newest finished score run and the one before it (fewer when there are not two),
+    newest first, read as plain columns (the runs' notes are large JSON documents)."""
+    return [RunRef(i, d) for i, d in session.connection().execute(_NEWEST_RUNS)]
+
+
 def _filtered(
     stmt: Any, scope: Scope, flt: CustomerFilter, run_id: int | None, owner_column: Any = None
 ) -> Any:
-    stmt = stmt.where(customer_clause(scope, owner_column))
+    c, sc = _customers.c, _scores.c
+    stmt = stmt.where(customer_clause(scope, c.owner_id if owner_column is None else owner_column))
     if flt.kind:
-        stmt = stmt.where(Customer.kind == flt.kind)
+        stmt = stmt.where(c.kind == flt.kind)
     if flt.channel:
-        stmt = stmt.where(Customer.acquisition_channel == flt.channel)
+        stmt = stmt.where(c.acquisition_channel == flt.channel)
     if flt.country:
-        stmt = stmt.where(Customer.country == flt.country.upper())
+        stmt = stmt.where(c.country == flt.country.upper())
     if flt.city:
-        stmt = stmt.where(func.lower(Customer.city) == flt.city.strip().lower())
+        stmt = stmt.where(func.lower(c.city) == flt.city.strip().lower())
     if flt.owner_id is not None:
-        stmt = stmt.where(Customer.owner_id == flt.owner_id)
+        stmt = stmt.where(c.owner_id == flt.owner_id)
     if flt.rung is not None or flt.category or flt.segment:
-        scored = select(CustomerScore.customer_id).where(CustomerScore.run_id == (run_id or -1))
+        scored = select(sc.customer_id).where(sc.run_id == (run_id or -1))
         if flt.rung is not None:
-            scored = scored.where(CustomerScore.rung == flt.rung)
+            scored = scored.where(sc.rung == flt.rung)
         if flt.category:
-            scored = scored.where(CustomerScore.category == flt.category)
+            scored = scored.where(sc.category == flt.category)
         if flt.segment == "at_risk":
             scored = scored.where(
-                CustomerScore.rfm_segment.in_(AT_RISK_SEGMENTS),
-                or_(CustomerScore.category.is_(None), CustomerScore.category != "lost"),
+                sc.rfm_segment.in_(AT_RISK_SEGMENTS),
+                or_(sc.category.is_(None), sc.category != "lost"),
             )
         elif flt.segment == "loss_makers":
-            scored = scored.where(CustomerScore.net_contribution_minor < 0)
+            scored = scored.where(sc.net_contribution_minor < 0)
         elif flt.segment:
             raise InvalidInput(f"unknown list {flt.segment!r}; use one of {', '.join(SEGMENTS)}")
-        stmt = stmt.where(Customer.id.in_(scored))
+        stmt = stmt.where(c.id.in_(scored))
     if flt.q and flt.q.strip():
         stmt = stmt.where(_search(flt.q.strip(), scope))
     return stmt
+
+
+def _count(engine: Engine, scope: Scope, flt: CustomerFilter, run_id: int | None) -> int:
+    """How many customers in scope match the filters (in a unit of work of its own: the
+    figures cache may count again in the background)."""
+    with UnitOfWork(engine) as uow:
+        stmt = _filtered(select(func.count(_customers.c.id)), scope, flt, run_id)
+        return int(uow.session.connection().execute(stmt).scalar() or 0)
+
+
+@lru_cache(maxsize=256)
+def _page_query(
+    scope: Scope, flt: CustomerFilter, run_id: int | None, dense: bool, paged: bool, limit: int
+) -> Any:
+    """The statement of one list page (bound: ``run_id`` and, when ``paged``, ``after``).
+
+    Kept per scope, filters and page size: SQLAlchemy then reuses the statement's cache
+    key, which it otherwise derives anew for every request from the whole statement tree.
+    ``dense``: matches are spread over the whole id range, so walking the primary key in
+    order finds a page at once where the owner index would sort every match first (the
+    owner column is wrapped to keep SQLite off that index, see :func:`_dense`).
+    """
+    owner_column = _customers.c.owner_id + 0 if dense else None
+    stmt = _filtered(_LIST[scope.pseudonymise], scope, flt, run_id, owner_column)
+    if paged:
+        stmt = stmt.where(_customers.c.id > bindparam("after"))
+    return stmt.limit(limit + 1)
 
 
 def _dense(engine: Engine, scope: Scope, total: int, newest: int) -> bool:
@@ -241,19 +329,18 @@ def _dense(engine: Engine, scope: Scope, total: int, newest: int) -> bool:
 
 def _search(q: str, scope: Scope) -> Any:
     """Search by id, city, and, unless pseudonymised, name, exact e-mail or phone digits."""
-    terms: list[Any] = [func.lower(Customer.city) == q.lower()]
+    c = _customers.c
+    terms: list[Any] = [func.lower(c.city) == q.lower()]
     if q.isdigit():
-        terms.append(Customer.id == int(q))
+        terms.append(c.id == int(q))
     if not scope.pseudonymise:
         if "@" in q:
-            terms.append(func.lower(Customer.email) == q.lower())
+            terms.append(func.lower(c.email) == q.lower())
         elif sum(ch.isdigit() for ch in q) >= 6:
             digits = "".join(ch for ch in q if ch.isdigit())
-            terms.append(
-                func.replace(func.replace(Customer.phone, " ", ""), "-", "").contains(digits)
-            )
+            terms.append(func.replace(func.replace(c.phone, " ", ""), "-", "").contains(digits))
         else:
-            terms.append(func.lower(Customer.name).contains(q.lower(), autoescape=True))
+            terms.append(func.lower(c.name).contains(q.lower(), autoescape=True))
     return or_(*terms)
 
 
@@ -287,40 +374,19 @@ def list_customers(
         require(actor, Permission.CUSTOMERS_READ)
         session = uow.session
         scope = load_scope(session, actor)
-        run = latest_run(session)
-        run_id = run.id if run else None
-        owner = aliased(User)
-        # Only the columns a list row shows, as plain rows: loading whole ORM entities
-        # (and decoding every JSON column of every customer) cost most of a page's CPU.
-        stmt = (
-            select(*_LIST_COLUMNS, owner.display_name.label("owner_name"))
-            .select_from(Customer)
-            .outerjoin(
-                CustomerScore,
-                (CustomerScore.customer_id == Customer.id)
-                & (CustomerScore.run_id == (run_id or -1)),
-            )
-            .outerjoin(owner, owner.id == Customer.owner_id)
-        )
-        newest = session.scalar(select(func.max(Customer.id))) or 0
+        runs = newest_runs(session)
+        run_id = runs[0].id if runs else None
+        # Plain columns of plain tables, on the connection: loading ORM entities (and
+        # decoding every JSON column of every customer) cost most of a page's CPU.
+        conn = session.connection()
+        newest = newest_customer_id(session)
         key = (run_id, scope.owner_ids, scope.pseudonymise, flt, newest)
-        total = _totals.get(
-            engine,
-            key,
-            lambda: int(
-                session.scalar(_filtered(select(func.count(Customer.id)), scope, flt, run_id)) or 0
-            ),
-        )
-        owner_column: Any = None
-        if _dense(engine, scope, total, newest):
-            # Matches are spread over the whole id range: walking the primary key in order
-            # finds a page at once, where the owner index would sort every match first.
-            owner_column = Customer.owner_id + 0
-        stmt = _filtered(stmt, scope, flt, run_id, owner_column)
-        if after is not None:
-            stmt = stmt.where(Customer.id > after)
-        rows = session.execute(stmt.order_by(Customer.id).limit(limit + 1)).all()
-        items = [_view(row, scope) for row in rows[:limit]]
+        total = _totals.get(engine, key, lambda: _count(engine, scope, flt, run_id))
+        dense = _dense(engine, scope, total, newest)
+        stmt = _page_query(scope, flt, run_id, dense, after is not None, limit)
+        params = {"run_id": run_id or -1, "after": after}
+        rows = conn.execute(stmt, params).all()
+        items = [CustomerView(*row) for row in rows[:limit]]
         page = CustomerPage(
             items=items,
             total=int(total),
@@ -334,61 +400,45 @@ def list_customers(
     return page
 
 
-def _view(row: Any, scope: Scope) -> CustomerView:
-    """A list row (:data:`_LIST_COLUMNS` and ``owner_name``) as the scope may see it."""
-
-    def personal(field: str) -> Any:
-        return None if scope.pseudonymise and field in PERSONAL_FIELDS else getattr(row, field)
-
-    return CustomerView(
-        id=row.id,
-        kind=row.kind,
-        name=personal("name"),
-        email=personal("email"),
-        phone=personal("phone"),
-        city=row.city,
-        country=row.country,
-        acquisition_channel=row.acquisition_channel,
-        owner_id=row.owner_id,
-        owner_name=row.owner_name,
-        created_at=row.created_at,
-        rung=row.rung,
-        category=row.category,
-        net_contribution_minor=row.net_contribution_minor,
-        clv_minor=row.clv_minor,
-        p_alive=row.p_alive,
+_orders = Order.__table__
+_events = Event.__table__
+_TIMELINE_ORDERS = (
+    select(
+        _orders.c.ordered_at,
+        _orders.c.total_minor,
+        _orders.c.cost_minor,
+        _orders.c.status,
+        _orders.c.external_id,
     )
+    .where(_orders.c.customer_id == bindparam("customer_id"))
+    .order_by(_orders.c.ordered_at.desc())
+    .limit(bindparam("limit"))
+)
+_TIMELINE_EVENTS = (
+    select(
+        _events.c.occurred_at,
+        _events.c.kind,
+        _events.c.amount_minor,
+        _events.c.cost_minor,
+        _events.c.status,
+        _events.c.rating,
+        _events.c.external_id,
+    )
+    .where(_events.c.customer_id == bindparam("customer_id"))
+    .order_by(_events.c.occurred_at.desc())
+    .limit(bindparam("limit"))
+)
 
 
 def _timeline(session: Session, customer_id: int, limit: int = 200) -> list[TimelineItem]:
     """The newest orders and events, read as plain rows (no ORM entities: cheaper)."""
-    orders = session.execute(
-        select(
-            Order.ordered_at, Order.total_minor, Order.cost_minor, Order.status, Order.external_id
-        )
-        .where(Order.customer_id == customer_id)
-        .order_by(Order.ordered_at.desc())
-        .limit(limit)
-    )
-    events = session.execute(
-        select(
-            Event.occurred_at,
-            Event.kind,
-            Event.amount_minor,
-            Event.cost_minor,
-            Event.status,
-            Event.rating,
-            Event.external_id,
-        )
-        .where(Event.customer_id == customer_id)
-        .order_by(Event.occurred_at.desc())
-        .limit(limit)
-    )
+    conn = session.connection()
+    params = {"customer_id": customer_id, "limit": limit}
     items = [
         TimelineItem(
             at=at, kind="order", amount_minor=total, cost_minor=cost, status=status, reference=ref
         )
-        for at, total, cost, status, ref in orders
+        for at, total, cost, status, ref in conn.execute(_TIMELINE_ORDERS, params)
     ] + [
         TimelineItem(
             at=at,
@@ -399,52 +449,86 @@ def _timeline(session: Session, customer_id: int, limit: int = 200) -> list[Time
             rating=rating,
             reference=ref,
         )
-        for at, kind, amount, cost, status, rating, ref in events
+        for at, kind, amount, cost, status, rating, ref in conn.execute(_TIMELINE_EVENTS, params)
     ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
 
 
-def _score(session: Session, customer_id: int) -> ScoreView | None:
-    run = latest_run(session)
-    if run is None:
-        return None
-    s = session.get(CustomerScore, (run.id, customer_id))
-    if s is None:
-        return None
-    return ScoreView(
-        run_id=run.id,
-        as_of=run.as_of,
-        rung=s.rung,
-        category=s.category,
-        net_contribution_minor=s.net_contribution_minor,
-        p_alive=s.p_alive,
-        expected_purchases_12m=s.expected_purchases_12m,
-        clv_minor=s.clv_minor,
-        reason_codes=_reason_codes(s),
+#: The score columns of the 360, then the names of its reason codes among them.
+_SCORE_COLUMNS = (
+    _scores.c.rung,
+    _scores.c.category,
+    _scores.c.net_contribution_minor,
+    _scores.c.p_alive,
+    _scores.c.expected_purchases_12m,
+    _scores.c.clv_minor,
+    _scores.c.rung_reason,
+    _scores.c.rung_blocker,
+    _scores.c.category_reason,
+)
+_DETAIL = (
+    select(
+        *(_customers.c[name] for name in _PROFILE_FIELDS),
+        _customers.c.owner_id,
+        _owners.c.display_name.label("owner_name"),
+        _customers.c.created_at,
+        _customers.c.updated_at,
+        _scores.c.run_id.label("score_run_id"),
+        *_SCORE_COLUMNS,
     )
+    .select_from(
+        _customers.outerjoin(_owners, _owners.c.id == _customers.c.owner_id).outerjoin(
+            _scores,
+            (_scores.c.customer_id == _customers.c.id) & (_scores.c.run_id == bindparam("run_id")),
+        )
+    )
+    .where(_customers.c.id == bindparam("customer_id"))
+)
 
 
-def _reason_codes(score: CustomerScore) -> list[str]:
-    """The reason codes of a score row (rung, what blocks the next rung, category)."""
-    names = ("rung_reason", "rung_blocker", "category_reason")
-    return [str(code) for name in names if (code := getattr(score, name, None))]
+def _detail(session: Session, customer_id: int, scope: Scope, *, timeline: bool) -> CustomerDetail:
+    """The customer 360 of a customer in scope, read as plain columns in one statement (the
+    profile, the owner's name and the latest run's score) and the timeline in two more.
 
-
-def _detail(
-    session: Session, customer: Customer, scope: Scope, *, timeline: bool
-) -> CustomerDetail:
-    owner = session.get(User, customer.owner_id) if customer.owner_id else None
+    Out of scope or missing: :class:`NotFound` (so an existence does not leak).
+    """
+    runs = newest_runs(session)
+    params = {"customer_id": customer_id, "run_id": runs[0].id if runs else -1}
+    row = session.connection().execute(_DETAIL, params).first()
+    if row is None or not scope.sees_owner(row.owner_id):
+        raise NotFound(f"no customer {customer_id}")
+    score = None
+    if row.score_run_id is not None:
+        score = ScoreView(
+            run_id=runs[0].id,
+            as_of=runs[0].as_of,
+            rung=row.rung,
+            category=row.category,
+            net_contribution_minor=row.net_contribution_minor,
+            p_alive=row.p_alive,
+            expected_purchases_12m=row.expected_purchases_12m,
+            clv_minor=row.clv_minor,
+            reason_codes=[
+                str(code)
+                for code in (row.rung_reason, row.rung_blocker, row.category_reason)
+                if code
+            ],
+        )
+    hidden = scope.pseudonymise
     return CustomerDetail(
-        id=customer.id,
-        profile={name: shown(customer, scope, name) for name in _PROFILE_FIELDS},
-        owner_id=customer.owner_id,
-        owner_name=owner.display_name if owner else None,
-        created_at=customer.created_at,
-        updated_at=customer.updated_at,
-        score=_score(session, customer.id),
-        timeline=_timeline(session, customer.id) if timeline else [],
-        pseudonymised=scope.pseudonymise,
+        id=customer_id,
+        profile={
+            name: None if hidden and name in PERSONAL_FIELDS else row._mapping[name]
+            for name in _PROFILE_FIELDS
+        },
+        owner_id=row.owner_id,
+        owner_name=row.owner_name,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        score=score,
+        timeline=_timeline(session, customer_id) if timeline else [],
+        pseudonymised=hidden,
     )
 
 
@@ -457,8 +541,7 @@ def get_customer(engine: Engine, actor: Actor, customer_id: int) -> CustomerDeta
     with denials, UnitOfWork(engine) as uow:
         require(actor, Permission.CUSTOMERS_READ)
         scope = load_scope(uow.session, actor)
-        customer = visible_customer(uow.session, scope, customer_id)
-        detail = _detail(uow.session, customer, scope, timeline=True)
+        detail = _detail(uow.session, customer_id, scope, timeline=True)
     if not scope.pseudonymise:
         record_read(engine, actor, "customer.read", entity="customer", entity_id=customer_id)
     return detail
@@ -481,7 +564,7 @@ def create_customer(engine: Engine, actor: Actor, fields: CustomerFields) -> Cus
             entity_id=customer.id,
             detail={"fields": sorted(values)},
         )
-        detail = _detail(uow.session, customer, scope, timeline=False)
+        detail = _detail(uow.session, customer.id, scope, timeline=False)
         uow.commit()
         return detail
 
@@ -507,6 +590,6 @@ def update_customer(
             entity_id=customer_id,
             detail={"fields": sorted(changes)},
         )
-        detail = _detail(uow.session, customer, scope, timeline=False)
+        detail = _detail(uow.session, customer.id, scope, timeline=False)
         uow.commit()
         return detail

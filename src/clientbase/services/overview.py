@@ -30,8 +30,8 @@ from clientbase.services.access import (
     customer_clause,
     load_scope,
 )
-from clientbase.services.customers import latest_run
-from clientbase.storage.orm import Customer, CustomerScore, ScoreRun
+from clientbase.services.customers import RunRef, newest_customer_id, newest_runs
+from clientbase.storage.orm import Customer, CustomerScore
 from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -174,21 +174,22 @@ def overview(engine: Engine, actor: Actor) -> Overview:
         require(actor, Permission.ANALYTICS_READ)
         session = uow.session
         scope = load_scope(session, actor)
-        run = latest_run(session)
-        if run is None:
+        runs = newest_runs(session)
+        if not runs:
             return Overview(None, None, None, _kpis(session, scope, None), None)
-        prev = session.scalars(
-            select(ScoreRun)
-            .where(ScoreRun.id < run.id, ScoreRun.status.not_in(("running", "failed")))
-            .order_by(ScoreRun.id.desc())
-            .limit(1)
-        ).first()
-        newest = session.scalar(select(func.max(Customer.id)))
+        run, prev = runs[0], (runs[1] if len(runs) > 1 else None)
+        newest = newest_customer_id(session)
         key: _CacheKey = (run.id, prev.id if prev else None, scope.owner_ids, newest)
-        return _cache.get(engine, key, lambda: _compute(session, scope, run, prev))
+        return _cache.get(engine, key, lambda: _computed(engine, scope, run, prev))
 
 
-def _compute(session: Session, scope: Scope, run: ScoreRun, prev: ScoreRun | None) -> Overview:
+def _computed(engine: Engine, scope: Scope, run: RunRef, prev: RunRef | None) -> Overview:
+    """:func:`_compute` in a unit of work of its own (the cache may run it in the background)."""
+    with UnitOfWork(engine) as uow:
+        return _compute(uow.session, scope, run, prev)
+
+
+def _compute(session: Session, scope: Scope, run: RunRef, prev: RunRef | None) -> Overview:
     """Every figure of the overview for one run (and the previous one) and scope.
 
     One grouped scan by (rung, category, channel, RFM cell) gives the KPIs, the ladder, the

@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from clientbase.services.access import FiguresCache
 
@@ -38,12 +38,25 @@ def test_concurrent_misses_compute_once() -> None:
     assert cache.get(engine, ("run", 2), lambda: 7) == 7  # another key computes its own
 
 
+def _wait_for(cache: FiguresCache, engine: Engine, key: str, expected: int) -> None:
+    """Until the background recomputation stored ``expected`` (the compute given here is
+    never called: the key is found)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        found, _, value = cache._lookup(engine, key)
+        if found and value == expected:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{key} never became {expected}")
+
+
 def test_expired_and_failed_values_are_computed_again() -> None:
     engine = create_engine("sqlite://")
     cache = FiguresCache(0.0)
     assert cache.get(engine, "k", lambda: 1) == 1
     time.sleep(0.01)
-    assert cache.get(engine, "k", lambda: 2) == 2
+    assert cache.get(engine, "k", lambda: 2) == 1  # expired: served, computed again behind
+    _wait_for(cache, engine, "k", 2)
 
     def fail() -> int:
         raise RuntimeError("boom")
@@ -54,26 +67,43 @@ def test_expired_and_failed_values_are_computed_again() -> None:
     assert lasting.get(engine, "k", lambda: 3) == 3
 
 
-def test_an_expired_value_is_served_while_one_request_computes_it_again() -> None:
+def test_a_failed_recomputation_keeps_the_expired_value() -> None:
+    engine = create_engine("sqlite://")
+    cache = FiguresCache(0.0)
+    assert cache.get(engine, "k", lambda: 1) == 1
+
+    def fail() -> int:
+        raise RuntimeError("boom")
+
+    assert cache.get(engine, "k", fail) == 1
+    time.sleep(0.1)
+    assert cache.get(engine, "k", lambda: 5) == 1  # still there; this one recomputes
+    _wait_for(cache, engine, "k", 5)
+
+
+def test_an_expired_value_is_served_at_once_while_it_is_computed_again() -> None:
     engine = create_engine("sqlite://")
     cache = FiguresCache(0.05)
     assert cache.get(engine, "k", lambda: 1) == 1
     time.sleep(0.1)
     computing = threading.Event()
     release = threading.Event()
+    calls = 0
 
     def slow() -> int:
+        nonlocal calls
+        calls += 1
         computing.set()
         release.wait(5)
         return 2
 
-    refresher = threading.Thread(target=lambda: cache.get(engine, "k", slow))
-    refresher.start()
-    assert computing.wait(5)
     started = time.monotonic()
-    assert cache.get(engine, "k", lambda: 3) == 1  # the expired value, at once
+    assert cache.get(engine, "k", slow) == 1  # the expired value, at once
+    assert computing.wait(5)
+    assert cache.get(engine, "k", slow) == 1  # still; no second computation starts
     assert time.monotonic() - started < 1
     assert cache.get(engine, "other", lambda: 4) == 4  # another key is never served it
     release.set()
-    refresher.join()
+    _wait_for(cache, engine, "k", 2)
+    assert calls == 1
     assert cache.get(engine, "k", lambda: 5) == 2
