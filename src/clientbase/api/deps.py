@@ -18,12 +18,14 @@ __all__ = ["ActorDep", "EngineDep", "SettingsDep"]
 _bearer = HTTPBearer(auto_error=False, description="An API token from `clientbase tokens create`.")
 
 
-def _engine(request: Request) -> Engine:
+# The plain lookups are ``async``: FastAPI runs a plain ``def`` dependency in a worker
+# thread, a hop that costs more than the lookup itself.
+async def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from clientbase.api.deps import ActorDep, EngineDep
+from clientbase.api.encoding import json_response
 from clientbase.services.overview import Overview, overview
 from clientbase.services.score_queries import ladder_funnel, profitability
 from clientbase.services.score_runs import ScoreRunView, get_score_run, list_score_runs
@@ -29,10 +30,14 @@ def score_runs_detail(engine: EngineDep, actor: ActorDep, run_id: int) -> ScoreR
     return get_score_run(engine, actor, run_id)
 
 
-@router.get("/overview", summary="KPIs, ladder funnel, categories, channels, whale curve, RFM")
-def overview_read(engine: EngineDep, actor: ActorDep) -> Overview:
+@router.get(
+    "/overview",
+    summary="KPIs, ladder funnel, categories, channels, whale curve, RFM",
+    response_model=Overview,
+)
+def overview_read(engine: EngineDep, actor: ActorDep) -> Response:
     """Computed over the customers the caller may see, from the latest score run."""
-    return overview(engine, actor)
+    return json_response(overview(engine, actor))
 
 
 @router.get("/funnel", summary="Ladder funnel: customers per rung, conversion, time to climb")
