@@ -1,7 +1,8 @@
 """``clientbase serve``: the REST API and the dashboard, in one or more uvicorn processes.
 
-With ``--workers N`` uvicorn starts N processes; each builds the application with
-:func:`app_from_env`, reading its settings (``CLIENTBASE_DB`` and the rest) from the
+With ``--workers N`` N processes serve the port (on Linux each with its own socket, see
+:mod:`clientbase.cli.workers`; elsewhere uvicorn's workers); each builds the application
+with :func:`app_from_env`, reading its settings (``CLIENTBASE_DB`` and the rest) from the
 environment through :mod:`clientbase.config`, so every process opens its own engine.
 """
 
@@ -13,6 +14,7 @@ import typer
 from rich.table import Table
 
 from clientbase.cli.common import console, settings_from
+from clientbase.cli.workers import balanced_workers_supported, run_workers
 from clientbase.config import Settings, hand_down_to_workers
 
 if TYPE_CHECKING:
@@ -30,6 +32,10 @@ __all__ = ["WORKER_HEALTHCHECK_SECONDS", "app_from_env", "build_app", "register"
 #: whole CLI and web stack before it can answer) on a busy machine, and than a GIL-bound
 #: worker may take to answer under load: workers were killed and restarted in a loop.
 WORKER_HEALTHCHECK_SECONDS = 60
+
+
+#: The application factory every worker process calls.
+_APP = "clientbase.cli.serve:app_from_env"
 
 
 def register(app: typer.Typer) -> None:
@@ -109,8 +115,13 @@ def serve(
         f"clientbase is serving at http://{host}:{port}/ (API docs: /api/v1/docs), "
         f"{count} worker process{'es' if count > 1 else ''}"
     )
+    if count > 1 and balanced_workers_supported():
+        status = run_workers(_APP, host, port, count)
+        if status:
+            raise typer.Exit(status)
+        return
     uvicorn.run(
-        "clientbase.cli.serve:app_from_env",
+        _APP,
         factory=True,
         host=host,
         port=port,

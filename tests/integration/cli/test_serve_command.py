@@ -61,3 +61,22 @@ def test_worker_processes_open_the_store_given_by_db(tmp_path: Path, sqlite_url:
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_port_in_use_is_refused_with_a_clear_message(tmp_path: Path, sqlite_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        env = {**os.environ, "CLIENTBASE_HOME": str(tmp_path), "CLIENTBASE_DEMO": "true"}
+        command = [sys.executable, "-m", "clientbase", "serve", "--workers", "2"]
+        done = subprocess.run(
+            [*command, "--port", str(port), "--db", sqlite_url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 78, done.stdout + done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stdout + done.stderr
