@@ -19,16 +19,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import weakref
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from clientbase.security.actor import Actor
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+from clientbase.storage.database import sqlite_path
 from clientbase.storage.orm import AuditEntry
 from clientbase.storage.orm.base import utcnow
 from clientbase.storage.unit_of_work import UnitOfWork
@@ -147,9 +156,30 @@ _SET_HASHES = (
     .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash"))
 )
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_LAST = select(_TABLE.c.id, _TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
+_INSERT_CHAINED = insert(_TABLE)
 
 
-def _write_entries(session: Session, rows: list[dict[str, Any]]) -> None:
+def _append_locked(session: Session, rows: list[dict[str, Any]]) -> None:
+    """:func:`_write_entries` for a SQLite transaction that began holding the write lock
+    (``BEGIN IMMEDIATE``): no other entry can arrive before it commits, so the ids that
+    follow the last entry are known before inserting, and the rows go in once, hashed.
+    An id taken meanwhile anyway would make the insert fail, never break the chain."""
+    conn = session.connection()
+    last = conn.execute(_LAST).first()
+    prev, next_id = (last.hash or GENESIS, last.id + 1) if last else (GENESIS, 1)
+    chained = []
+    for offset, row in enumerate(rows):
+        entry_id = next_id + offset
+        digest = _hash(prev, entry_id, row)
+        chained.append({**row, "id": entry_id, "prev_hash": prev, "hash": digest})
+        prev = digest
+    conn.execute(_INSERT_CHAINED, chained)
+
+
+def _write_entries(
+    session: Session, rows: list[dict[str, Any]], *, holds_lock: bool = False
+) -> None:
     """Insert ``rows`` (from :func:`_row`) in this order as chained entries, in the session's
     transaction, with a few Core statements for the whole list.
 
@@ -158,8 +188,14 @@ def _write_entries(session: Session, rows: list[dict[str, Any]]) -> None:
     id order and the hashes written by primary key. On PostgreSQL the advisory lock is taken
     before the insert. What is hashed is exactly what is stored: the same ``at`` and
     ``detail`` values go to the insert and to :func:`entry_hash`.
+
+    ``holds_lock``: the transaction began holding SQLite's write lock (the read-audit
+    batches), so the rows are hashed before one insert (:func:`_append_locked`).
     """
     if not rows:
+        return
+    if holds_lock:  # a SQLite transaction begun with the write lock: see _append_locked
+        _append_locked(session, rows)
         return
     session.flush()  # the caller's pending objects go first, as with an ORM flush
     if session.get_bind().dialect.name == "postgresql":
@@ -193,6 +229,34 @@ class _Pending:
     error: BaseException | None = None
 
 
+class _WriterTurns:
+    """The batches of the server's processes on one SQLite file take turns on a lock file.
+
+    SQLite makes a writer that finds the write lock taken sleep and try again (1, 2, 5, 10,
+    ... ms, up to its busy timeout): two server processes auditing hundreds of reads a
+    second kept colliding, and each collision cost the waiting request milliseconds. A
+    blocking ``flock`` on ``<database>.audit-lock`` instead wakes the next process the
+    moment the lock is released. Other writers (imports, sign-ins) do not take it and meet
+    SQLite's own lock as before; the lock is released when a process ends, however it ends.
+    Only on systems with ``fcntl`` (elsewhere SQLite's waiting alone).
+    """
+
+    def __init__(self, database: Path) -> None:
+        self._path = database.with_name(database.name + ".audit-lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        if fcntl is None:
+            return
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        if fcntl is not None and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
 class _GroupCommit:
     """Read-audit entries of one engine, written in order, many to a transaction.
 
@@ -209,6 +273,8 @@ class _GroupCommit:
         self._lock = threading.Lock()
         self._pending: list[_Pending] = []
         self._writing = False
+        path = sqlite_path(engine.url)
+        self._turns = _WriterTurns(path) if path is not None else None
 
     def submit(self, item: _Pending) -> None:
         with self._lock:
@@ -226,11 +292,9 @@ class _GroupCommit:
         with self._lock:
             batch, self._pending = self._pending, []
         try:
-            with UnitOfWork(self._engine, write=True) as uow:
-                _write_entries(
-                    uow.session,
-                    [_row(e.actor, e.action, e.entity, e.entity_id, e.detail) for e in batch],
-                )
+            rows = [_row(e.actor, e.action, e.entity, e.entity_id, e.detail) for e in batch]
+            with self._turns or nullcontext(), UnitOfWork(self._engine, write=True) as uow:
+                _write_entries(uow.session, rows, holds_lock=self._turns is not None)
                 uow.commit()
         except BaseException as exc:
             for e in batch:
