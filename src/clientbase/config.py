@@ -21,7 +21,7 @@ environment variables prefixed ``CLIENTBASE_`` and the defaults below::
                                     pool then covers the server's 40 worker threads
     CLIENTBASE_WORKERS              server processes of ``clientbase serve`` (default: 2)
     CLIENTBASE_THREADS              threads per server process that run requests' work
-                                    (default: 8; see ``clientbase.api.app``)
+                                    (default: 2; see ``clientbase.api.app``)
     CLIENTBASE_TOKEN                an API token (``clientbase tokens create``): the score
                                     queries of the CLI (``customers``, ``explain``,
                                     ``funnel``, ``whale``) act as its user, with that user's
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=30, ge=0)
     workers: int = Field(default=2, ge=1, le=64)
-    threads: int = Field(default=8, ge=1, le=256)
+    threads: int = Field(default=2, ge=1, le=256)
     token: SecretStr | None = None
     compute: Literal["process", "database"] = "process"
 
