@@ -18,7 +18,8 @@ environment variables prefixed ``CLIENTBASE_`` and the defaults below::
     CLIENTBASE_EXPORT_MAX_ROWS      the most rows one export may hold (default: 50000)
     CLIENTBASE_DB_POOL_SIZE         database connections kept open per process (default: 20)
     CLIENTBASE_DB_MAX_OVERFLOW      extra connections opened under load (default: 30); the
-                                    pool then covers the server's 40 worker threads
+                                    pool covers the request threads, the import and
+                                    figures threads and the CLI's parallel readers
     CLIENTBASE_WORKERS              server processes of ``clientbase serve`` (default: 2)
     CLIENTBASE_THREADS              threads per server process that run requests' work
                                     (default: 2; see ``clientbase.api.app``)
