@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, null, or_, select
+from sqlalchemy import Engine, bindparam, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from clientbase.errors import InvalidInput, NotFound
@@ -41,6 +41,7 @@ __all__ = [
     "CustomerFilter",
     "CustomerPage",
     "CustomerView",
+    "ReadState",
     "RunRef",
     "ScoreView",
     "TimelineItem",
@@ -48,8 +49,7 @@ __all__ = [
     "get_customer",
     "latest_run",
     "list_customers",
-    "newest_customer_id",
-    "newest_runs",
+    "read_state",
     "update_customer",
 ]
 
@@ -110,7 +110,6 @@ _LIST_COLUMNS = (
 _PSEUDONYMOUS_COLUMNS = tuple(
     null().label(c.name) if c.name in PERSONAL_FIELDS else c for c in _LIST_COLUMNS
 )
-_NEWEST_CUSTOMER = select(func.max(_customers.c.id))
 
 
 def _list_query(pseudonymise: bool) -> Any:
@@ -230,24 +229,45 @@ class RunRef:
 
 
 _runs = ScoreRun.__table__
-_NEWEST_RUNS = (
-    select(_runs.c.id, _runs.c.as_of)
-    .where(_runs.c.status.not_in(("running", "failed")))
-    .order_by(_runs.c.id.desc())
-    .limit(2)
+
+
+def _finished_run(column: Any, offset: int) -> Any:
+    """``column`` of the newest finished run (``offset`` 1: the one before), as a value."""
+    return (
+        select(column)
+        .where(_runs.c.status.not_in(("running", "failed")))
+        .order_by(_runs.c.id.desc())
+        .limit(1)
+        .offset(offset)
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReadState:
+    """What the cached figures depend on: the two newest finished runs (newest first; fewer
+    when there are not two) and the highest customer id (so a new customer counts at once)."""
+
+    runs: list[RunRef]
+    newest_customer_id: int
+
+
+_READ_STATE = select(
+    _finished_run(_runs.c.id, 0).label("run_id"),
+    _finished_run(_runs.c.as_of, 0).label("run_as_of"),
+    _finished_run(_runs.c.id, 1).label("previous_id"),
+    _finished_run(_runs.c.as_of, 1).label("previous_as_of"),
+    select(func.max(_customers.c.id)).scalar_subquery().label("newest_customer_id"),
 )
 
 
-def newest_customer_id(session: Session) -> int:
-    """The highest customer id (0 for none): part of the cached figures' keys, so that a new
-    customer is counted at once."""
-    return int(session.connection().execute(_NEWEST_CUSTOMER).scalar() or 0)
-
-
-def newest_runs(session: Session) -> list[RunRef]:
-    """The newest finished score run and the one before it (fewer when there are not two),
-    newest first, read as plain columns (the runs' notes are large JSON documents)."""
-    return [RunRef(i, d) for i, d in session.connection().execute(_NEWEST_RUNS)]
+def read_state(session: Session) -> ReadState:
+    """The newest runs and customer id in one statement (one round trip to the store)."""
+    row = session.connection().execute(_READ_STATE).one()
+    runs = [RunRef(row.run_id, row.run_as_of)] if row.run_id is not None else []
+    if row.previous_id is not None:
+        runs.append(RunRef(row.previous_id, row.previous_as_of))
+    return ReadState(runs, int(row.newest_customer_id or 0))
 
 
 def _filtered(
@@ -370,16 +390,19 @@ def list_customers(
     """
     flt = flt or CustomerFilter()
     limit = max(1, min(limit, MAX_PAGE))
-    with audited_denials(engine, actor, "customers.list"), UnitOfWork(engine) as uow:
+    with (
+        audited_denials(engine, actor, "customers.list"),
+        UnitOfWork(engine) as uow,
+    ):
         require(actor, Permission.CUSTOMERS_READ)
         session = uow.session
         scope = load_scope(session, actor)
-        runs = newest_runs(session)
-        run_id = runs[0].id if runs else None
+        state = read_state(session)
+        run_id = state.runs[0].id if state.runs else None
         # Plain columns of plain tables, on the connection: loading ORM entities (and
         # decoding every JSON column of every customer) cost most of a page's CPU.
         conn = session.connection()
-        newest = newest_customer_id(session)
+        newest = state.newest_customer_id
         key = (run_id, scope.owner_ids, scope.pseudonymise, flt, newest)
         total = _totals.get(engine, key, lambda: _count(engine, scope, flt, run_id))
         dense = _dense(engine, scope, total, newest)
@@ -402,20 +425,34 @@ def list_customers(
 
 _orders = Order.__table__
 _events = Event.__table__
-_TIMELINE_ORDERS = (
-    select(
-        _orders.c.ordered_at,
-        _orders.c.total_minor,
+
+
+def _newest(*columns: Any, at: Any) -> Any:
+    """The ``limit`` newest rows of one customer's orders or events, as a union member."""
+    table = at.table
+    return (
+        select(*columns)
+        .where(table.c.customer_id == bindparam("customer_id"))
+        .order_by(at.desc())
+        .limit(bindparam("limit"))
+        .subquery()
+        .select()
+    )
+
+
+#: The newest orders and events of a customer in one statement (a round trip fewer).
+_TIMELINE = union_all(
+    _newest(
+        _orders.c.ordered_at.label("at"),
+        literal("order").label("kind"),
+        _orders.c.total_minor.label("amount_minor"),
         _orders.c.cost_minor,
         _orders.c.status,
+        cast(null(), _events.c.rating.type).label("rating"),  # typed: PostgreSQL unions
         _orders.c.external_id,
-    )
-    .where(_orders.c.customer_id == bindparam("customer_id"))
-    .order_by(_orders.c.ordered_at.desc())
-    .limit(bindparam("limit"))
-)
-_TIMELINE_EVENTS = (
-    select(
+        at=_orders.c.ordered_at,
+    ),
+    _newest(
         _events.c.occurred_at,
         _events.c.kind,
         _events.c.amount_minor,
@@ -423,23 +460,15 @@ _TIMELINE_EVENTS = (
         _events.c.status,
         _events.c.rating,
         _events.c.external_id,
-    )
-    .where(_events.c.customer_id == bindparam("customer_id"))
-    .order_by(_events.c.occurred_at.desc())
-    .limit(bindparam("limit"))
+        at=_events.c.occurred_at,
+    ),
 )
 
 
 def _timeline(session: Session, customer_id: int, limit: int = 200) -> list[TimelineItem]:
     """The newest orders and events, read as plain rows (no ORM entities: cheaper)."""
-    conn = session.connection()
     params = {"customer_id": customer_id, "limit": limit}
     items = [
-        TimelineItem(
-            at=at, kind="order", amount_minor=total, cost_minor=cost, status=status, reference=ref
-        )
-        for at, total, cost, status, ref in conn.execute(_TIMELINE_ORDERS, params)
-    ] + [
         TimelineItem(
             at=at,
             kind=kind,
@@ -449,7 +478,9 @@ def _timeline(session: Session, customer_id: int, limit: int = 200) -> list[Time
             rating=rating,
             reference=ref,
         )
-        for at, kind, amount, cost, status, rating, ref in conn.execute(_TIMELINE_EVENTS, params)
+        for at, kind, amount, cost, status, rating, ref in session.connection().execute(
+            _TIMELINE, params
+        )
     ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
@@ -475,12 +506,14 @@ _DETAIL = (
         _customers.c.created_at,
         _customers.c.updated_at,
         _scores.c.run_id.label("score_run_id"),
+        _finished_run(_runs.c.as_of, 0).label("run_as_of"),
         *_SCORE_COLUMNS,
     )
     .select_from(
         _customers.outerjoin(_owners, _owners.c.id == _customers.c.owner_id).outerjoin(
             _scores,
-            (_scores.c.customer_id == _customers.c.id) & (_scores.c.run_id == bindparam("run_id")),
+            (_scores.c.customer_id == _customers.c.id)
+            & (_scores.c.run_id == _finished_run(_runs.c.id, 0)),
         )
     )
     .where(_customers.c.id == bindparam("customer_id"))
@@ -489,20 +522,19 @@ _DETAIL = (
 
 def _detail(session: Session, customer_id: int, scope: Scope, *, timeline: bool) -> CustomerDetail:
     """The customer 360 of a customer in scope, read as plain columns in one statement (the
-    profile, the owner's name and the latest run's score) and the timeline in two more.
+    profile, the owner's name and the latest finished run's score) and the timeline in one
+    more.
 
     Out of scope or missing: :class:`NotFound` (so an existence does not leak).
     """
-    runs = newest_runs(session)
-    params = {"customer_id": customer_id, "run_id": runs[0].id if runs else -1}
-    row = session.connection().execute(_DETAIL, params).first()
+    row = session.connection().execute(_DETAIL, {"customer_id": customer_id}).first()
     if row is None or not scope.sees_owner(row.owner_id):
         raise NotFound(f"no customer {customer_id}")
     score = None
     if row.score_run_id is not None:
         score = ScoreView(
-            run_id=runs[0].id,
-            as_of=runs[0].as_of,
+            run_id=row.score_run_id,
+            as_of=row.run_as_of,
             rung=row.rung,
             category=row.category,
             net_contribution_minor=row.net_contribution_minor,

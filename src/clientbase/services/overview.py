@@ -30,7 +30,7 @@ from clientbase.services.access import (
     customer_clause,
     load_scope,
 )
-from clientbase.services.customers import RunRef, newest_customer_id, newest_runs
+from clientbase.services.customers import RunRef, read_state
 from clientbase.storage.orm import Customer, CustomerScore
 from clientbase.storage.unit_of_work import UnitOfWork
 
@@ -174,11 +174,12 @@ def overview(engine: Engine, actor: Actor) -> Overview:
         require(actor, Permission.ANALYTICS_READ)
         session = uow.session
         scope = load_scope(session, actor)
-        runs = newest_runs(session)
+        state = read_state(session)
+        runs = state.runs
         if not runs:
             return Overview(None, None, None, _kpis(session, scope, None), None)
         run, prev = runs[0], (runs[1] if len(runs) > 1 else None)
-        newest = newest_customer_id(session)
+        newest = state.newest_customer_id
         key: _CacheKey = (run.id, prev.id if prev else None, scope.owner_ids, newest)
         return _cache.get(engine, key, lambda: _computed(engine, scope, run, prev))
 
