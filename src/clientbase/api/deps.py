@@ -30,10 +30,13 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-def _actor(
+async def _actor(
     engine: Annotated[Engine, Depends(_engine)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
+    # On the event loop: one indexed lookup by primary key and unique digest (well under a
+    # millisecond) costs less there than the hop to a worker thread and back, which every
+    # API request would otherwise make once more before its own work.
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationFailed("an API token is needed: Authorization: Bearer <token>")
     return actor_for_token(engine, credentials.credentials).actor
