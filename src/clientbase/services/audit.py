@@ -17,12 +17,13 @@ transaction-level advisory lock is taken before the insert, which orders writers
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
 import threading
 import weakref
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +43,15 @@ from clientbase.storage.orm import AuditEntry
 from clientbase.storage.orm.base import utcnow
 from clientbase.storage.unit_of_work import UnitOfWork
 
-__all__ = ["GENESIS", "ChainCheck", "entry_hash", "record", "record_read", "verify"]
+__all__ = [
+    "GENESIS",
+    "ChainCheck",
+    "entry_hash",
+    "record",
+    "record_read",
+    "record_read_async",
+    "verify",
+]
 
 #: ``prev_hash`` of the first entry.
 GENESIS = "0" * 64
@@ -216,7 +225,8 @@ def _write_entries(
 
 @dataclass(slots=True)
 class _Pending:
-    """One read-audit entry waiting for its group commit."""
+    """One read-audit entry waiting for its group commit, and who waits for it: a thread
+    (``wake``) or a coroutine (``future`` on ``loop``)."""
 
     actor: Actor
     action: str
@@ -224,9 +234,25 @@ class _Pending:
     entity_id: str | int | None
     detail: dict[str, Any] | None
     wake: threading.Event = field(default_factory=threading.Event)
-    lead: bool = False
-    finished: bool = False
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future[None] | None = None
     error: BaseException | None = None
+
+    def notify(self) -> None:
+        if self.loop is None or self.future is None:
+            self.wake.set()
+            return
+        with suppress(RuntimeError):  # a closed loop: nobody waits any more
+            self.loop.call_soon_threadsafe(_settle, self.future, self.error)
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():  # the request was cancelled meanwhile
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
 
 
 class _WriterTurns:
@@ -257,40 +283,53 @@ class _WriterTurns:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
+#: How long the writer thread of a process waits for more entries before it ends.
+_IDLE_SECONDS = 2.0
+
+
 class _GroupCommit:
     """Read-audit entries of one engine, written in order, many to a transaction.
 
-    One reader at a time is the writer: it takes every entry waiting (its own included),
-    records them in arrival order in one write transaction, commits, wakes their readers,
-    and hands the writing on to the first entry that arrived meanwhile. The others wait for
-    the commit of the batch holding their entry, so an entry is committed before its reader
-    returns the data (nothing is held in memory to be lost), while the write lock is taken
-    once per batch instead of once per read, and no reader writes more than one batch.
+    A writer thread takes every entry waiting, records them in arrival order in one write
+    transaction, commits and tells their readers, then takes what arrived meanwhile (it ends
+    after :data:`_IDLE_SECONDS` without entries, and starts again with the next one). A
+    reader waits for the commit of the batch holding its entry, so the entry is committed
+    before the reader returns the data (nothing is held in memory to be lost), while the
+    write lock is taken once per batch instead of once per read. Readers that wait as
+    coroutines (:func:`record_read_async`) hold no thread meanwhile, so every read in flight
+    can share a batch, not only as many as there are threads.
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
         self._pending: list[_Pending] = []
         self._writing = False
         path = sqlite_path(engine.url)
         self._turns = _WriterTurns(path) if path is not None else None
 
     def submit(self, item: _Pending) -> None:
-        with self._lock:
+        """Queue ``item``; the writer thread notifies it once written (or failed)."""
+        with self._changed:
             self._pending.append(item)
-            if not self._writing:
-                self._writing = item.lead = True
-        if not item.lead:
-            item.wake.wait()
-        if not item.finished:  # woken (or started) as the writer: its entry is pending
-            self._write_batch()
-        if item.error is not None:
-            raise item.error
+            if self._writing:
+                self._changed.notify()
+                return
+            self._writing = True
+        threading.Thread(target=self._drain, name="clientbase-audit", daemon=True).start()
 
-    def _write_batch(self) -> None:
-        with self._lock:
-            batch, self._pending = self._pending, []
+    def _drain(self) -> None:
+        while True:
+            with self._changed:
+                if not self._pending:
+                    self._changed.wait(_IDLE_SECONDS)
+                if not self._pending:
+                    self._writing = False
+                    return
+                batch, self._pending = self._pending, []
+            self._write_batch(batch)
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
         try:
             rows = [_row(e.actor, e.action, e.entity, e.entity_id, e.detail) for e in batch]
             with self._turns or nullcontext(), UnitOfWork(self._engine, write=True) as uow:
@@ -300,22 +339,20 @@ class _GroupCommit:
             for e in batch:
                 e.error = exc
         finally:
-            with self._lock:
-                for e in batch:
-                    e.finished = True
-                following = self._pending[0] if self._pending else None
-                if following is None:
-                    self._writing = False
-                else:
-                    following.lead = True
             for e in batch:
-                e.wake.set()
-            if following is not None:
-                following.wake.set()
+                e.notify()
 
 
 _group_commits: weakref.WeakKeyDictionary[Engine, _GroupCommit] = weakref.WeakKeyDictionary()
 _group_commits_lock = threading.Lock()
+
+
+def _group(engine: Engine) -> _GroupCommit:
+    with _group_commits_lock:
+        group = _group_commits.get(engine)
+        if group is None:
+            group = _group_commits[engine] = _GroupCommit(engine)
+        return group
 
 
 def record_read(
@@ -335,11 +372,28 @@ def record_read(
     batch rather than once per read. The caller returns the data only once its entry is
     committed; if the batch fails, every reader in it gets the error.
     """
-    with _group_commits_lock:
-        group = _group_commits.get(engine)
-        if group is None:
-            group = _group_commits[engine] = _GroupCommit(engine)
-    group.submit(_Pending(actor, action, entity, entity_id, detail))
+    item = _Pending(actor, action, entity, entity_id, detail)
+    _group(engine).submit(item)
+    item.wake.wait()
+    if item.error is not None:
+        raise item.error
+
+
+async def record_read_async(
+    engine: Engine,
+    actor: Actor,
+    action: str,
+    *,
+    entity: str | None = None,
+    entity_id: str | int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """:func:`record_read` for a coroutine: waits for the commit without holding a thread."""
+    loop = asyncio.get_running_loop()
+    item = _Pending(actor, action, entity, entity_id, detail, loop=loop)
+    item.future = loop.create_future()
+    _group(engine).submit(item)
+    await item.future
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from clientbase.services.access import (
     load_scope,
     visible_customer,
 )
-from clientbase.services.audit import record, record_read
+from clientbase.services.audit import record, record_read, record_read_async
 from clientbase.services.customer_fields import (
     PERSONAL_FIELDS,
     CustomerFields,
@@ -40,6 +40,7 @@ __all__ = [
     "CustomerDetail",
     "CustomerFilter",
     "CustomerPage",
+    "CustomerRead",
     "CustomerView",
     "ReadState",
     "RunRef",
@@ -49,6 +50,7 @@ __all__ = [
     "get_customer",
     "latest_run",
     "list_customers",
+    "read_customer",
     "read_state",
     "update_customer",
 ]
@@ -564,19 +566,59 @@ def _detail(session: Session, customer_id: int, scope: Scope, *, timeline: bool)
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerRead:
+    """A customer 360 that has been read but not handed out yet: its read of personal data
+    is audited on the way out, by :meth:`audited` (waits in the thread) or
+    :meth:`audited_async` (waits as a coroutine, holding no thread)."""
+
+    _engine: Engine
+    _actor: Actor
+    _detail: CustomerDetail
+
+    def _audit_due(self) -> bool:
+        return not self._detail.pseudonymised
+
+    def audited(self) -> CustomerDetail:
+        if self._audit_due():
+            record_read(
+                self._engine,
+                self._actor,
+                "customer.read",
+                entity="customer",
+                entity_id=self._detail.id,
+            )
+        return self._detail
+
+    async def audited_async(self) -> CustomerDetail:
+        if self._audit_due():
+            await record_read_async(
+                self._engine,
+                self._actor,
+                "customer.read",
+                entity="customer",
+                entity_id=self._detail.id,
+            )
+        return self._detail
+
+
+def read_customer(engine: Engine, actor: Actor, customer_id: int) -> CustomerRead:
+    """The customer 360, read; see :func:`get_customer`. The API reads it on a worker thread
+    and awaits the audit (:meth:`CustomerRead.audited_async`), so that every read in flight
+    can share one audit transaction."""
+    denials = audited_denials(engine, actor, "customer.read", customer_id=customer_id)
+    with denials, UnitOfWork(engine) as uow:
+        require(actor, Permission.CUSTOMERS_READ)
+        scope = load_scope(uow.session, actor)
+        return CustomerRead(engine, actor, _detail(uow.session, customer_id, scope, timeline=True))
+
+
 def get_customer(engine: Engine, actor: Actor, customer_id: int) -> CustomerDetail:
     """The customer 360: profile, owner, latest score and timeline (newest first).
 
     Reading personal data is audited. Out of scope or missing: :class:`NotFound`.
     """
-    denials = audited_denials(engine, actor, "customer.read", customer_id=customer_id)
-    with denials, UnitOfWork(engine) as uow:
-        require(actor, Permission.CUSTOMERS_READ)
-        scope = load_scope(uow.session, actor)
-        detail = _detail(uow.session, customer_id, scope, timeline=True)
-    if not scope.pseudonymise:
-        record_read(engine, actor, "customer.read", entity="customer", entity_id=customer_id)
-    return detail
+    return read_customer(engine, actor, customer_id).audited()
 
 
 def create_customer(engine: Engine, actor: Actor, fields: CustomerFields) -> CustomerDetail:
