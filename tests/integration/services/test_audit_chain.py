@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from itertools import pairwise
 from typing import Any
@@ -214,3 +215,49 @@ def test_a_failed_group_commit_reaches_its_reader_and_the_next_one_writes(
     with UnitOfWork(engine) as uow:
         actions = uow.session.scalars(select(AuditEntry.action)).all()
     assert actions == ["kept"]
+
+
+def test_reads_awaited_as_coroutines_share_batches_and_are_all_committed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[int] = []
+    real_write = audit._write_entries
+
+    def counting(session: Any, rows: list[dict[str, Any]], **kwargs: Any) -> None:
+        batches.append(len(rows))
+        real_write(session, rows, **kwargs)
+
+    monkeypatch.setattr(audit, "_write_entries", counting)
+
+    async def many() -> None:
+        await asyncio.gather(
+            *(
+                audit.record_read_async(engine, OPERATOR, "customer.read", entity_id=i)
+                for i in range(40)
+            )
+        )
+
+    asyncio.run(many())
+    with UnitOfWork(engine) as uow:
+        ids = uow.session.scalars(
+            select(AuditEntry.entity_id).where(AuditEntry.action == "customer.read")
+        ).all()
+    assert sorted(int(i) for i in ids if i is not None) == list(range(40))
+    assert verify(engine).intact
+    assert sum(batches) == 40
+    assert len(batches) < 40  # no coroutine holds a thread: waiting reads share a batch
+
+
+def test_a_failed_batch_reaches_the_awaiting_coroutines(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(audit, "_write_entries", failing)
+
+    async def one() -> None:
+        await audit.record_read_async(engine, OPERATOR, "lost")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        asyncio.run(one())
