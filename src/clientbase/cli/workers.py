@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 import time
+from contextlib import suppress
 from types import FrameType
 from typing import Any
 
@@ -69,7 +70,8 @@ def _worker(app: str, host: str, port: int) -> None:  # pragma: no cover - a chi
 
     sock = _listen(host, port)
     config = uvicorn.Config(app, factory=True, log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    with suppress(KeyboardInterrupt):  # Ctrl+C reaches every worker: a clean stop
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 class _Supervisor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -80,3 +81,38 @@ def test_a_port_in_use_is_refused_with_a_clear_message(tmp_path: Path, sqlite_ur
         )
     assert done.returncode == 78, done.stdout + done.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_worker_cleanly(tmp_path: Path, sqlite_url: str) -> None:
+    port = _free_port()
+    env = {**os.environ, "CLIENTBASE_HOME": str(tmp_path), "CLIENTBASE_DEMO": "true"}
+    command = [sys.executable, "-m", "clientbase", "serve", "--workers", "2"]
+    process = subprocess.Popen(
+        [*command, "--port", str(port), "--db", sqlite_url],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as in a terminal
+    )
+    try:
+        deadline = time.monotonic() + 90
+        served = 0
+        while time.monotonic() < deadline and served < 2:
+            try:  # new connections: with SO_REUSEPORT they reach both workers
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5):
+                    served += 1
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.3)
+        assert served == 2
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl+C does: the whole group
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    with pytest.raises((urllib.error.URLError, ConnectionError)):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2)
