@@ -17,11 +17,11 @@ from pydantic import TypeAdapter
 
 __all__ = ["json_response"]
 
-_adapters: dict[Any, TypeAdapter[Any]] = {}
+_adapters: dict[type, TypeAdapter[Any]] = {}
 _lock = threading.Lock()
 
 
-def _adapter(kind: Any) -> TypeAdapter[Any]:
+def _adapter(kind: type) -> TypeAdapter[Any]:
     adapter = _adapters.get(kind)
     if adapter is None:
         with _lock:
@@ -29,7 +29,6 @@ def _adapter(kind: Any) -> TypeAdapter[Any]:
     return adapter
 
 
-def json_response(value: Any, kind: Any = None, status_code: int = 200) -> Response:
-    """``value`` as a JSON answer, encoded as type ``kind`` (default: its own class)."""
-    body = _adapter(type(value) if kind is None else kind).dump_json(value)
-    return Response(body, status_code=status_code, media_type="application/json")
+def json_response(value: Any) -> Response:
+    """``value`` (a dataclass) as a JSON answer, encoded as its own class."""
+    return Response(_adapter(type(value)).dump_json(value), media_type="application/json")

@@ -576,29 +576,20 @@ class CustomerRead:
     _actor: Actor
     _detail: CustomerDetail
 
-    def _audit_due(self) -> bool:
-        return not self._detail.pseudonymised
+    def _entry(self) -> dict[str, Any] | None:
+        """The read-audit entry due (``None`` for a pseudonymised read: nothing personal)."""
+        if self._detail.pseudonymised:
+            return None
+        return {"action": "customer.read", "entity": "customer", "entity_id": self._detail.id}
 
     def audited(self) -> CustomerDetail:
-        if self._audit_due():
-            record_read(
-                self._engine,
-                self._actor,
-                "customer.read",
-                entity="customer",
-                entity_id=self._detail.id,
-            )
+        if (entry := self._entry()) is not None:
+            record_read(self._engine, self._actor, **entry)
         return self._detail
 
     async def audited_async(self) -> CustomerDetail:
-        if self._audit_due():
-            await record_read_async(
-                self._engine,
-                self._actor,
-                "customer.read",
-                entity="customer",
-                entity_id=self._detail.id,
-            )
+        if (entry := self._entry()) is not None:
+            await record_read_async(self._engine, self._actor, **entry)
         return self._detail
 
 

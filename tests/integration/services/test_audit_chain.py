@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
@@ -98,46 +99,42 @@ def test_a_deleted_row_is_detected(engine: Engine) -> None:
     assert verify(engine).first_broken_id is not None
 
 
-def test_concurrent_writers_keep_one_chain(engine: Engine) -> None:
+def _in_threads(work: Callable[[int], None], count: int) -> list[BaseException]:
+    """Run ``work(k)`` for k in range(count) on as many threads, started together; the
+    exceptions they raised."""
     errors: list[BaseException] = []
+    start = threading.Barrier(count)
 
-    def writer(name: str) -> None:
+    def run(k: int) -> None:
         try:
-            _write(engine, 10, name)
-        except BaseException as exc:  # pragma: no cover - reported below
+            start.wait()
+            work(k)
+        except BaseException as exc:  # pragma: no cover - reported by the caller
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(f"w{k}",)) for k in range(4)]
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    return errors
+
+
+def test_concurrent_writers_keep_one_chain(engine: Engine) -> None:
+    assert _in_threads(lambda k: _write(engine, 10, f"w{k}"), 4) == []
     check = verify(engine)
     assert check.intact and check.checked == 40
 
 
 def test_concurrent_batch_and_single_writers_keep_one_chain(engine: Engine) -> None:
-    errors: list[BaseException] = []
-    start = threading.Barrier(6)
-
     def writer(k: int) -> None:
-        try:
-            start.wait()
-            for _ in range(5):
-                if k % 2:
-                    _write_batch(engine, 4, f"b{k}")
-                else:
-                    _write(engine, 2, f"s{k}")
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for _ in range(5):
+            if k % 2:
+                _write_batch(engine, 4, f"b{k}")
+            else:
+                _write(engine, 2, f"s{k}")
 
-    threads = [threading.Thread(target=writer, args=(k,)) for k in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert _in_threads(writer, 6) == []
     check = verify(engine)
     assert check.intact and check.checked == 3 * 5 * 4 + 3 * 5 * 2
     with UnitOfWork(engine) as uow:
@@ -163,29 +160,18 @@ def test_concurrent_reads_are_group_committed_in_order(
         return real_uow(*args, **kwargs)
 
     monkeypatch.setattr(audit, "UnitOfWork", counting)
-    errors: list[BaseException] = []
-    start = threading.Barrier(16)
 
     def reader(k: int) -> None:
-        try:
-            start.wait()
-            for i in range(10):
-                record_read(engine, OPERATOR, f"r{k}", entity="customer", entity_id=i)
-                with real_uow(engine) as uow:  # committed before record_read returned
-                    assert uow.session.scalar(
-                        select(AuditEntry.id).where(
-                            AuditEntry.action == f"r{k}", AuditEntry.entity_id == str(i)
-                        )
+        for i in range(10):
+            record_read(engine, OPERATOR, f"r{k}", entity="customer", entity_id=i)
+            with real_uow(engine) as uow:  # committed before record_read returned
+                assert uow.session.scalar(
+                    select(AuditEntry.id).where(
+                        AuditEntry.action == f"r{k}", AuditEntry.entity_id == str(i)
                     )
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+                )
 
-    threads = [threading.Thread(target=reader, args=(k,)) for k in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert _in_threads(reader, 16) == []
     check = verify(engine)
     assert check.intact and check.checked == 160
     assert transactions < 160
