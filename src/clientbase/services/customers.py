@@ -311,7 +311,7 @@ def _filtered(
 def _count(engine: Engine, scope: Scope, flt: CustomerFilter, run_id: int | None) -> int:
     """How many customers in scope match the filters (in a unit of work of its own: the
     figures cache may count again in the background)."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         stmt = _filtered(select(func.count(_customers.c.id)), scope, flt, run_id)
         return int(uow.session.connection().execute(stmt).scalar() or 0)
 
@@ -394,7 +394,7 @@ def list_customers(
     limit = max(1, min(limit, MAX_PAGE))
     with (
         audited_denials(engine, actor, "customers.list"),
-        UnitOfWork(engine) as uow,
+        UnitOfWork(engine, read_only=True) as uow,
     ):
         require(actor, Permission.CUSTOMERS_READ)
         session = uow.session
@@ -598,7 +598,7 @@ def read_customer(engine: Engine, actor: Actor, customer_id: int) -> CustomerRea
     and awaits the audit (:meth:`CustomerRead.audited_async`), so that every read in flight
     can share one audit transaction."""
     denials = audited_denials(engine, actor, "customer.read", customer_id=customer_id)
-    with denials, UnitOfWork(engine) as uow:
+    with denials, UnitOfWork(engine, read_only=True) as uow:
         require(actor, Permission.CUSTOMERS_READ)
         scope = load_scope(uow.session, actor)
         return CustomerRead(engine, actor, _detail(uow.session, customer_id, scope, timeline=True))

@@ -81,7 +81,7 @@ def list_events(
 ) -> EventPage:
     """Events of the customers in the actor's scope, by id (keyset: ``after``)."""
     limit = max(1, min(limit, 1000))
-    with audited_denials(engine, actor, "events.list"), UnitOfWork(engine) as uow:
+    with audited_denials(engine, actor, "events.list"), UnitOfWork(engine, read_only=True) as uow:
         require(actor, Permission.EVENTS_READ)
         scope = load_scope(uow.session, actor)
         stmt = (

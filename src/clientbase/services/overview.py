@@ -170,7 +170,7 @@ def _whale(session: Session, scope: Scope, run_id: int) -> list[WhalePoint]:
 
 def overview(engine: Engine, actor: Actor) -> Overview:
     """KPIs with the previous run's for trends, the ladder, categories, channels, whale, RFM."""
-    with audited_denials(engine, actor, "overview"), UnitOfWork(engine) as uow:
+    with audited_denials(engine, actor, "overview"), UnitOfWork(engine, read_only=True) as uow:
         require(actor, Permission.ANALYTICS_READ)
         session = uow.session
         scope = load_scope(session, actor)
@@ -186,7 +186,7 @@ def overview(engine: Engine, actor: Actor) -> Overview:
 
 def _computed(engine: Engine, scope: Scope, run: RunRef, prev: RunRef | None) -> Overview:
     """:func:`_compute` in a unit of work of its own (the cache may run it in the background)."""
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         return _compute(uow.session, scope, run, prev)
 
 

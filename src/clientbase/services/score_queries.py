@@ -100,7 +100,7 @@ def _policy(run: ScoreRun) -> Policy:
 
 
 def _run(engine: Engine, run_id: int | None) -> tuple[int, Any, Policy]:
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         run = run_by_id(uow.session, run_id) if run_id else latest_run(uow.session)
         return run.id, run.as_of, _policy(run)
 
@@ -115,14 +115,14 @@ def _in_view(table: pa.Table, visible: list[int] | None) -> pa.Table:
 
 def _visible(engine: Engine, actor: Actor, action: str) -> list[int] | None:
     """Check that the actor may read analytics, and the ids of the customers they see."""
-    with audited_denials(engine, actor, action), UnitOfWork(engine) as uow:
+    with audited_denials(engine, actor, action), UnitOfWork(engine, read_only=True) as uow:
         require(actor, Permission.ANALYTICS_READ)
         return visible_customer_ids(uow.session, load_scope(uow.session, actor))
 
 
 def _scope(engine: Engine, actor: Actor, action: str, permission: Permission) -> Scope:
     """Check that the actor may do ``permission`` (a denial is audited), and their scope."""
-    with audited_denials(engine, actor, action), UnitOfWork(engine) as uow:
+    with audited_denials(engine, actor, action), UnitOfWork(engine, read_only=True) as uow:
         require(actor, permission)
         return load_scope(uow.session, actor)
 
@@ -169,7 +169,7 @@ def customer_reasons(
     Empty before the customer's first score.
     """
     denials = audited_denials(engine, actor, "customer.reasons", customer_id=customer_id)
-    with denials, UnitOfWork(engine) as uow:
+    with denials, UnitOfWork(engine, read_only=True) as uow:
         require(actor, Permission.CUSTOMERS_READ)
         visible_customer(uow.session, load_scope(uow.session, actor), customer_id)
         run = latest_finished_run(uow.session)
@@ -263,7 +263,7 @@ def explain_customer(
     engine = connect(settings)
     try:
         denials = audited_denials(engine, actor, "customer.explain", customer_id=customer_id)
-        with denials, UnitOfWork(engine) as uow:
+        with denials, UnitOfWork(engine, read_only=True) as uow:
             require(actor, Permission.CUSTOMERS_READ)
             visible_customer(uow.session, load_scope(uow.session, actor), customer_id)
         rid, as_of, policy = _run(engine, run_id)

@@ -52,7 +52,10 @@ def _whole_base(actor: Actor) -> bool:
 
 def list_score_runs(engine: Engine, actor: Actor, limit: int = 50) -> list[ScoreRunView]:
     """The newest runs first."""
-    with audited_denials(engine, actor, "score_runs.list"), UnitOfWork(engine) as uow:
+    with (
+        audited_denials(engine, actor, "score_runs.list"),
+        UnitOfWork(engine, read_only=True) as uow,
+    ):
         require(actor, Permission.ANALYTICS_READ)
         runs = uow.session.scalars(
             select(ScoreRun).order_by(ScoreRun.id.desc()).limit(max(1, min(limit, 500)))
@@ -61,7 +64,10 @@ def list_score_runs(engine: Engine, actor: Actor, limit: int = 50) -> list[Score
 
 
 def get_score_run(engine: Engine, actor: Actor, run_id: int) -> ScoreRunView:
-    with audited_denials(engine, actor, "score_run.read"), UnitOfWork(engine) as uow:
+    with (
+        audited_denials(engine, actor, "score_run.read"),
+        UnitOfWork(engine, read_only=True) as uow,
+    ):
         require(actor, Permission.ANALYTICS_READ)
         run = uow.session.get(ScoreRun, run_id)
         if run is None:

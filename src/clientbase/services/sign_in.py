@@ -25,6 +25,7 @@ from clientbase.security.credentials import (
     verify_password,
 )
 from clientbase.services.audit import record
+from clientbase.storage.database import reader
 from clientbase.storage.orm import ApiToken, LoginAttempt, User, WebSession
 from clientbase.storage.orm.base import utcnow
 from clientbase.storage.unit_of_work import UnitOfWork
@@ -175,7 +176,7 @@ _BY_TOKEN = _principal_query(
 
 def _principal(engine: Engine, query: Any, digest: str) -> Signed | None:
     """Who holds the credential with this digest (``None``: nobody, or a disabled user)."""
-    with engine.connect() as conn:
+    with reader(engine).connect() as conn:
         rows = conn.execute(query, {"digest": digest, "now": utcnow()}).all()
     if not rows:
         return None

@@ -168,7 +168,7 @@ def disable_user(engine: Engine, actor: Actor, username: str) -> UserView:
 
 def list_users(engine: Engine, actor: Actor) -> list[UserView]:
     """The users the actor may see, by user name."""
-    with audited_denials(engine, actor, "users.list"), UnitOfWork(engine) as uow:
+    with audited_denials(engine, actor, "users.list"), UnitOfWork(engine, read_only=True) as uow:
         require(actor, Permission.USERS_READ)
         users = uow.session.scalars(
             select(User).where(_visible_users(actor)).order_by(User.username)
@@ -178,7 +178,10 @@ def list_users(engine: Engine, actor: Actor) -> list[UserView]:
 
 def get_user(engine: Engine, actor: Actor, user_id: int) -> UserView:
     """One user, when the actor may see them (else :class:`NotFound`)."""
-    with audited_denials(engine, actor, "user.read", user_id=user_id), UnitOfWork(engine) as uow:
+    with (
+        audited_denials(engine, actor, "user.read", user_id=user_id),
+        UnitOfWork(engine, read_only=True) as uow,
+    ):
         require(actor, Permission.USERS_READ)
         user = uow.session.scalars(
             select(User).where(User.id == user_id, _visible_users(actor))
@@ -190,7 +193,7 @@ def get_user(engine: Engine, actor: Actor, user_id: int) -> UserView:
 
 def find_user(engine: Engine, actor: Actor, username: str) -> UserView | None:
     """The user named ``username`` when the actor may see them, else ``None``."""
-    with audited_denials(engine, actor, "user.read"), UnitOfWork(engine) as uow:
+    with audited_denials(engine, actor, "user.read"), UnitOfWork(engine, read_only=True) as uow:
         require(actor, Permission.USERS_READ)
         user = uow.session.scalars(
             select(User).where(User.username == username.strip(), _visible_users(actor))
@@ -235,7 +238,7 @@ def actor_for_cli_token(engine: Engine, token: str) -> Actor:
         An unknown, revoked or expired token, or one whose user is disabled.
     """
     now = utcnow()
-    with UnitOfWork(engine) as uow:
+    with UnitOfWork(engine, read_only=True) as uow:
         found = uow.session.execute(
             select(ApiToken, User)
             .join(User, User.id == ApiToken.user_id)

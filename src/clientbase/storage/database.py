@@ -8,17 +8,29 @@ start with ``BEGIN IMMEDIATE`` (see :data:`WRITES`). PostgreSQL is opened by URL
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.dml import UpdateBase
 
 from clientbase.errors import ConfigurationError, StorageError
 
-__all__ = ["WRITES", "is_sqlite", "normalise_url", "open_engine", "redact", "sqlite_path"]
+__all__ = [
+    "PING_AFTER_IDLE_SECONDS",
+    "WRITES",
+    "is_sqlite",
+    "normalise_url",
+    "open_engine",
+    "reader",
+    "redact",
+    "sqlite_path",
+]
 
 #: Execution option of a connection whose transaction will write. On SQLite it begins with
 #: ``BEGIN IMMEDIATE`` (the write lock is taken, or waited for within the busy timeout, at
@@ -97,8 +109,6 @@ def open_engine(
         kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
         if path is None:
             kwargs["poolclass"] = NullPool
-    else:
-        kwargs["pool_pre_ping"] = True
     if kwargs.get("poolclass") is None:
         if pool_size is not None:
             kwargs["pool_size"] = pool_size
@@ -107,6 +117,8 @@ def open_engine(
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _install_sqlite_pragmas(engine, busy_timeout_ms)
+    else:
+        _install_idle_ping(engine)
     try:
         with engine.connect():
             pass
@@ -136,3 +148,78 @@ def _install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         writes = connection.get_execution_options().get(WRITES, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+#: A pooled server connection that has waited in the pool longer than this is pinged before
+#: it is handed out again; one given back more recently is handed out as it is.
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "clientbase_idle_since"
+
+
+def _install_idle_ping(engine: Engine) -> None:
+    """Check a server connection that sat idle before it is used again.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one more round trip before each
+    unit of work, the most frequent statement of a busy API. A connection that went back to
+    the pool a moment ago was working a moment ago, so only one idle longer than
+    :data:`PING_AFTER_IDLE_SECONDS` (when a server restart, a failover or an idle timeout
+    may have closed it meanwhile) is pinged; a dead one is replaced before anyone uses it.
+    If the server goes away under load, the statements in flight fail as they would with
+    any pinging, the pool drops all its connections at the first failure (SQLAlchemy's
+    disconnect handling) and the next units of work open new ones.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # a new connection, or one in use a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+            if not getattr(dbapi_connection, "autocommit", True):
+                dbapi_connection.rollback()  # the ping began a transaction
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError("the pooled connection was closed") from exc
+            raise
+
+
+_READER = "clientbase_reader"
+_reader_lock = threading.Lock()
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine to read with, outside any write: read-only units of work and sign-ins.
+
+    On PostgreSQL it runs each statement on its own (autocommit), with no ``BEGIN`` before
+    and no ``ROLLBACK`` after: at READ COMMITTED, the server's default and clientbase's,
+    every statement of a transaction takes its own snapshot anyway, so the same rows are
+    read, with two round trips fewer per unit of work. On SQLite it keeps the deferred
+    ``BEGIN`` (no round trip to save, and one snapshot for the whole unit of work).
+
+    On both it refuses to execute an INSERT, UPDATE or DELETE (:class:`RuntimeError`): on
+    PostgreSQL such a statement would be committed at once.
+    """
+    found: Engine | None = engine.__dict__.get(_READER)
+    if found is None:
+        with _reader_lock:
+            found = engine.__dict__.get(_READER)
+            if found is None:
+                autocommit = engine.dialect.name != "sqlite"
+                options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+                found = engine.execution_options(**options)
+                event.listen(found, "before_execute", _refuse_writes)
+                engine.__dict__[_READER] = found
+    return found
+
+
+def _refuse_writes(_conn: Any, clause: Any, *_args: Any) -> None:
+    if isinstance(clause, UpdateBase):
+        raise RuntimeError(
+            "a read-only unit of work cannot write: open it with UnitOfWork(engine, write=True)"
+        )

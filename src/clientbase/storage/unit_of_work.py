@@ -11,7 +11,12 @@ Leaving the block without ``commit()`` (or through an exception) rolls everythin
 A unit of work that will write says so: ``UnitOfWork(engine, write=True)``. On SQLite its
 transaction then starts with ``BEGIN IMMEDIATE``, taking (or waiting for) the write lock
 before the first read, so it cannot fail half-way with "database is locked" when another
-connection wrote meanwhile. Read-only units of work keep a deferred ``BEGIN`` and never wait.
+connection wrote meanwhile. Other units of work keep a deferred ``BEGIN`` and never wait.
+
+A unit of work that only reads may say so too: ``UnitOfWork(engine, read_only=True)`` reads
+through :func:`~clientbase.storage.database.reader`. On PostgreSQL that skips ``BEGIN`` and
+``ROLLBACK`` (each statement reads its own snapshot, as at READ COMMITTED anyway) and refuses
+any write; on SQLite it is the same deferred transaction, one snapshot for the whole unit.
 """
 
 from __future__ import annotations
@@ -23,37 +28,42 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from clientbase.storage.database import WRITES
+from clientbase.storage.database import WRITES, reader
 
 __all__ = ["UnitOfWork"]
 
 # One session factory per engine and mode, made once: ``sessionmaker`` builds a new Session
 # subclass (and copies every event listener onto it) each time it is called, which cost more
-# than a small read's queries when it was called for every unit of work. The pair is kept on
+# than a small read's queries when it was called for every unit of work. The three are kept on
 # the engine itself (a weak mapping could not let go of it: the writing engine refers back).
 _ATTRIBUTE = "_clientbase_session_factories"
 _factories_lock = threading.Lock()
 
 
-def _factory(engine: Engine, write: bool) -> sessionmaker[Session]:
-    pair: tuple[sessionmaker[Session], sessionmaker[Session]] | None
-    pair = engine.__dict__.get(_ATTRIBUTE)
-    if pair is None:
+_DEFAULT, _WRITE, _READ_ONLY = 0, 1, 2
+
+
+def _factory(engine: Engine, mode: int) -> sessionmaker[Session]:
+    factories: tuple[sessionmaker[Session], ...] | None
+    factories = engine.__dict__.get(_ATTRIBUTE)
+    if factories is None:
         with _factories_lock:
-            pair = engine.__dict__.get(_ATTRIBUTE)
-            if pair is None:
-                writer = engine.execution_options(**{WRITES: True})
-                pair = (
-                    sessionmaker(bind=engine, expire_on_commit=False, autoflush=True),
-                    sessionmaker(bind=writer, expire_on_commit=False, autoflush=True),
+            factories = engine.__dict__.get(_ATTRIBUTE)
+            if factories is None:
+                binds = (engine, engine.execution_options(**{WRITES: True}), reader(engine))
+                factories = tuple(
+                    sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
+                    for bind in binds
                 )
-                engine.__dict__[_ATTRIBUTE] = pair
-    return pair[1] if write else pair[0]
+                engine.__dict__[_ATTRIBUTE] = factories
+    return factories[mode]
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, *, write: bool = False) -> None:
-        self._factory = _factory(engine, write)
+    def __init__(self, engine: Engine, *, write: bool = False, read_only: bool = False) -> None:
+        if write and read_only:
+            raise ValueError("a unit of work either writes or is read-only, not both")
+        self._factory = _factory(engine, _WRITE if write else _READ_ONLY if read_only else _DEFAULT)
         self._session: Session | None = None
 
     @property
