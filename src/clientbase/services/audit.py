@@ -5,14 +5,18 @@ Each entry stores ``prev_hash`` (the previous entry's ``hash``; 64 zeros for the
 action, entity, detail; sorted keys). Editing, deleting or inserting a row breaks the chain
 at that row, which :func:`verify` reports.
 
-Entries are written with a few Core statements per call, whether one entry or a batch: the
-rows are inserted (one statement, ids returned in order), the predecessor's hash read once,
-the chain computed in id order and the hashes set by primary key (one executemany UPDATE).
+Entries are written with a few statements per call, whether one entry or a batch.
 
-Concurrent writers: the entries are inserted first and their predecessor read afterwards,
-inside the same transaction. On SQLite the insert takes the database's single write lock, so no
-other entry can be committed between the read and the commit; on PostgreSQL a
-transaction-level advisory lock is taken before the insert, which orders writers the same way.
+On SQLite the rows are inserted (one statement, ids returned in order), the predecessor's
+hash read once, the chain computed in id order and the hashes set by primary key (one
+executemany UPDATE). The insert takes the database's single write lock, so no other entry can
+be committed between the read and the commit.
+
+On PostgreSQL one call of the store's function ``clientbase_audit_append`` (migration 0003)
+does it: it takes a transaction-level advisory lock (which orders writers), reads the last
+hash, and inserts each entry with its id and hash. Python sends each entry's canonical JSON
+without the final ``"id":N}``, so the server hashes exactly the bytes :func:`entry_hash`
+hashes. Outside a transaction (the read audit's batches) that is one round trip in all.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from clientbase.security.actor import Actor
@@ -55,7 +59,8 @@ __all__ = [
 
 #: ``prev_hash`` of the first entry.
 GENESIS = "0" * 64
-#: Key of PostgreSQL's advisory lock that orders audit writers ("cb-audit").
+#: Key of the PostgreSQL advisory lock that orders audit writers ("cb-audit"), taken by the
+#: store function ``clientbase_audit_append`` (migration 0003 spells it out as a number).
 _LOCK_KEY = 0x63622D6175646974
 
 
@@ -98,6 +103,44 @@ def _canonical_values(
 def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
     """SHA-256 (hex) of the previous hash and the entry's canonical JSON."""
     return hashlib.sha256(prev_hash.encode("ascii") + _canonical(entry)).hexdigest()
+
+
+def _body_before_id(row: dict[str, Any]) -> str:
+    """The canonical JSON of a row about to be stored, up to and including ``"id":``: ``id``
+    sorts after every other key, so the full canonical JSON is this, the id, and ``}``."""
+    canonical = _canonical_values(
+        0,
+        row["at"],
+        row["actor_id"],
+        row["actor"],
+        row["action"],
+        row["entity"],
+        row["entity_id"],
+        row["detail"],
+    ).decode("ascii")
+    body, tail = canonical.rsplit('"id":', 1)
+    assert tail == "0}", "id must be the last key of the canonical JSON"
+    return body + '"id":'
+
+
+def _postgres_entries(rows: list[dict[str, Any]]) -> str:
+    """``rows`` as the JSON array :data:`_APPEND` takes."""
+    return json.dumps(
+        [
+            {
+                "at": row["at"].replace(tzinfo=None).isoformat(timespec="microseconds"),
+                "actor_id": row["actor_id"],
+                "actor": row["actor"],
+                "action": row["action"],
+                "entity": row["entity"],
+                "entity_id": row["entity_id"],
+                "detail": row["detail"],
+                "body": _body_before_id(row),
+            }
+            for row in rows
+        ],
+        default=str,
+    )
 
 
 def _hash(prev_hash: str, id_: int, row: dict[str, Any]) -> str:
@@ -164,7 +207,7 @@ _SET_HASHES = (
     .where(_TABLE.c.id == bindparam("b_id"))
     .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash"))
 )
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_APPEND = text("SELECT clientbase_audit_append(CAST(:entries AS json))")
 _LAST = select(_TABLE.c.id, _TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
 _INSERT_CHAINED = insert(_TABLE)
 
@@ -187,28 +230,37 @@ def _append_locked(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def _write_entries(
-    session: Session, rows: list[dict[str, Any]], *, holds_lock: bool = False
+    session: Session | Connection, rows: list[dict[str, Any]], *, holds_lock: bool = False
 ) -> None:
     """Insert ``rows`` (from :func:`_row`) in this order as chained entries, in the session's
     transaction, with a few Core statements for the whole list.
 
-    The rows are inserted first with empty hashes (which gives them their ids and, on SQLite,
+    On SQLite the rows are inserted first with empty hashes (which gives them their ids and
     the write lock), then the previous entry's hash is read once, the chain computed here in
-    id order and the hashes written by primary key. On PostgreSQL the advisory lock is taken
-    before the insert. What is hashed is exactly what is stored: the same ``at`` and
-    ``detail`` values go to the insert and to :func:`entry_hash`.
+    id order and the hashes written by primary key. On PostgreSQL the store's function does
+    all of it in one statement (see the module). What is hashed is exactly what is stored:
+    the same ``at`` and ``detail`` values go to the insert and to :func:`entry_hash`.
 
     ``holds_lock``: the transaction began holding SQLite's write lock (the read-audit
-    batches), so the rows are hashed before one insert (:func:`_append_locked`).
+    batches), so the rows are hashed before one insert (:func:`_append_locked`). On
+    PostgreSQL a connection may be given instead of a session: outside a transaction the
+    call commits on its own.
     """
     if not rows:
         return
-    if holds_lock:  # a SQLite transaction begun with the write lock: see _append_locked
-        _append_locked(session, rows)
+    if isinstance(session, Connection):  # PostgreSQL's read-audit batches, see _GroupCommit
+        dialect = session.dialect.name
+    else:
+        if holds_lock:  # a SQLite transaction begun with the write lock: see _append_locked
+            _append_locked(session, rows)
+            return
+        session.flush()  # the caller's pending objects go first, as with an ORM flush
+        dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(_APPEND, {"entries": _postgres_entries(rows)})
         return
-    session.flush()  # the caller's pending objects go first, as with an ORM flush
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_ADVISORY_LOCK, {"key": _LOCK_KEY})
+    if isinstance(session, Connection):
+        raise TypeError("on SQLite audit entries are written through a session")
     if len(rows) == 1:
         ids = [session.execute(_INSERT_ONE, rows[0]).scalar_one()]
     else:
@@ -307,6 +359,13 @@ class _GroupCommit:
         self._writing = False
         path = sqlite_path(engine.url)
         self._turns = _WriterTurns(path) if path is not None else None
+        # PostgreSQL: the batch is one call of the store's function, outside a transaction
+        # (the call is its own), so one round trip instead of BEGIN, call and COMMIT.
+        self._single_statement = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else None
+        )
 
     def submit(self, item: _Pending) -> None:
         """Queue ``item``; the writer thread notifies it once written (or failed)."""
@@ -332,6 +391,10 @@ class _GroupCommit:
     def _write_batch(self, batch: list[_Pending]) -> None:
         try:
             rows = [_row(e.actor, e.action, e.entity, e.entity_id, e.detail) for e in batch]
+            if self._single_statement is not None:
+                with self._single_statement.connect() as conn:
+                    _write_entries(conn, rows)
+                return
             with self._turns or nullcontext(), UnitOfWork(self._engine, write=True) as uow:
                 _write_entries(uow.session, rows, holds_lock=self._turns is not None)
                 uow.commit()

@@ -77,6 +77,55 @@ def test_a_batch_in_a_failed_transaction_leaves_no_trace(engine: Engine) -> None
     assert check.intact and check.checked == 4
 
 
+def test_details_of_every_shape_are_stored_as_hashed(engine: Engine) -> None:
+    """Non-ASCII text, nested and empty details, no detail, no actor id and an entity id
+    that looks like a number: what is stored hashes to what was chained (on PostgreSQL
+    the store's function hashes what Python sent, so a difference would break it)."""
+    details: list[dict[str, Any] | None] = [
+        {"file": "ügyfelek_łódź.csv", "rows": 3, "ratio": 0.25},
+        {"nested": {"b": [1, 2, None], "a": {"z": True}}, "empty": {}},
+        {},
+        None,
+    ]
+    anonymous = Actor(user_id=None, username="login:Zoë", role=OPERATOR.role)
+    for i, detail in enumerate(details):
+        with UnitOfWork(engine, write=True) as uow:
+            record(uow.session, anonymous, "shape", entity="import", entity_id=i, detail=detail)
+            uow.commit()
+    rows = [audit._row(anonymous, "shape", None, "007", d) for d in details]
+    with UnitOfWork(engine, write=True) as uow:
+        audit._write_entries(uow.session, rows)
+        uow.commit()
+    record_read(engine, anonymous, "shape", entity="customer", entity_id=8, detail=details[0])
+    with UnitOfWork(engine) as uow:
+        entries = uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        stored = [e.detail or None for e in entries]
+        assert stored == [d or None for d in details] * 2 + [details[0]]
+        assert [e.entity_id for e in entries[4:8]] == ["007"] * 4
+        assert all(e.actor == "login:Zoë" and e.actor_id is None for e in entries)
+    check = verify(engine)
+    assert check.intact and check.checked == 9
+
+
+@pytest.mark.postgres
+def test_the_store_function_takes_the_writers_lock(pg_url: str) -> None:
+    """Migration 0003 spells the advisory-lock key out as a number: it must stay the key
+    every other writer of the chain would take."""
+    from sqlalchemy import text
+
+    from clientbase.storage.database import open_engine
+
+    eng = open_engine(pg_url)
+    try:
+        with eng.connect() as conn:
+            source = conn.execute(
+                text("SELECT prosrc FROM pg_proc WHERE proname = 'clientbase_audit_append'")
+            ).scalar_one()
+    finally:
+        eng.dispose()
+    assert f"pg_advisory_xact_lock({audit._LOCK_KEY})" in source
+
+
 def test_an_edited_row_is_detected(engine: Engine) -> None:
     _write(engine, 6)
     with UnitOfWork(engine) as uow:
