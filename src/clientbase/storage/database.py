@@ -17,7 +17,6 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool
-from sqlalchemy.sql.dml import UpdateBase
 
 from clientbase.errors import ConfigurationError, StorageError
 
@@ -199,27 +198,18 @@ def reader(engine: Engine) -> Engine:
     On PostgreSQL it runs each statement on its own (autocommit), with no ``BEGIN`` before
     and no ``ROLLBACK`` after: at READ COMMITTED, the server's default and clientbase's,
     every statement of a transaction takes its own snapshot anyway, so the same rows are
-    read, with two round trips fewer per unit of work. On SQLite it keeps the deferred
-    ``BEGIN`` (no round trip to save, and one snapshot for the whole unit of work).
-
-    On both it refuses to execute an INSERT, UPDATE or DELETE (:class:`RuntimeError`): on
-    PostgreSQL such a statement would be committed at once.
+    read, with two round trips fewer per unit of work. A write through it would be committed
+    at once: :class:`~clientbase.storage.unit_of_work.UnitOfWork` with ``read_only=True``
+    refuses writes through its session. On SQLite it is ``engine`` itself: a deferred
+    ``BEGIN`` costs no round trip and keeps one snapshot for the whole unit of work.
     """
+    if engine.dialect.name == "sqlite":
+        return engine
     found: Engine | None = engine.__dict__.get(_READER)
     if found is None:
         with _reader_lock:
             found = engine.__dict__.get(_READER)
             if found is None:
-                autocommit = engine.dialect.name != "sqlite"
-                options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
-                found = engine.execution_options(**options)
-                event.listen(found, "before_execute", _refuse_writes)
+                found = engine.execution_options(isolation_level="AUTOCOMMIT")
                 engine.__dict__[_READER] = found
     return found
-
-
-def _refuse_writes(_conn: Any, clause: Any, *_args: Any) -> None:
-    if isinstance(clause, UpdateBase):
-        raise RuntimeError(
-            "a read-only unit of work cannot write: open it with UnitOfWork(engine, write=True)"
-        )

@@ -15,18 +15,19 @@ connection wrote meanwhile. Other units of work keep a deferred ``BEGIN`` and ne
 
 A unit of work that only reads may say so too: ``UnitOfWork(engine, read_only=True)`` reads
 through :func:`~clientbase.storage.database.reader`. On PostgreSQL that skips ``BEGIN`` and
-``ROLLBACK`` (each statement reads its own snapshot, as at READ COMMITTED anyway) and refuses
-any write; on SQLite it is the same deferred transaction, one snapshot for the whole unit.
+``ROLLBACK`` (each statement reads its own snapshot, as at READ COMMITTED anyway); on SQLite
+it is the same deferred transaction, one snapshot for the whole unit. On both, its session
+refuses to flush changes or execute an INSERT, UPDATE or DELETE (:class:`RuntimeError`).
 """
 
 from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from clientbase.storage.database import WRITES, reader
 
@@ -55,8 +56,25 @@ def _factory(engine: Engine, mode: int) -> sessionmaker[Session]:
                     sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
                     for bind in binds
                 )
+                # Session events, not engine events: a listener on the reading engine would
+                # slow down the dispatch of every statement of every read.
+                event.listen(factories[_READ_ONLY], "before_flush", _refuse_flush)
+                event.listen(factories[_READ_ONLY], "do_orm_execute", _refuse_statement)
                 engine.__dict__[_ATTRIBUTE] = factories
     return factories[mode]
+
+
+_REFUSED = "a read-only unit of work cannot write: open it with UnitOfWork(engine, write=True)"
+
+
+def _refuse_flush(session: Session, *_args: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError(_REFUSED)
+
+
+def _refuse_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise RuntimeError(_REFUSED)
 
 
 class UnitOfWork:
