@@ -108,6 +108,9 @@ def open_engine(
         kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
         if path is None:
             kwargs["poolclass"] = NullPool
+    else:
+        # Reads run in autocommit (see reader): no rollback to send when they end.
+        kwargs["skip_autocommit_rollback"] = True
     if kwargs.get("poolclass") is None:
         if pool_size is not None:
             kwargs["pool_size"] = pool_size
