@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Engine, false, select, true
+from sqlalchemy import ColumnElement, Connection, Engine, false, select, true
 from sqlalchemy.orm import Session
 
 from clientbase.errors import NotFound, PermissionDenied
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-def load_scope(session: Session, actor: Actor) -> Scope:
+def load_scope(session: Session | Connection, actor: Actor) -> Scope:
     """The actor's scope, with a manager's team read from the users table (or, when the
     sign-in of this request read it already, taken from the actor)."""
     team: frozenset[int] = frozenset()

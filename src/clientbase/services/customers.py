@@ -12,7 +12,18 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from clientbase.errors import InvalidInput, NotFound
@@ -31,6 +42,7 @@ from clientbase.services.customer_fields import (
     CustomerFields,
     CustomerPatch,
 )
+from clientbase.storage.database import reader
 from clientbase.storage.orm import Customer, CustomerScore, Event, Order, ScoreRun, User
 from clientbase.storage.unit_of_work import UnitOfWork
 
@@ -263,9 +275,9 @@ _READ_STATE = select(
 )
 
 
-def read_state(session: Session) -> ReadState:
+def read_state(conn: Connection) -> ReadState:
     """The newest runs and customer id in one statement (one round trip to the store)."""
-    row = session.connection().execute(_READ_STATE).one()
+    row = conn.execute(_READ_STATE).one()
     runs = [RunRef(row.run_id, row.run_as_of)] if row.run_id is not None else []
     if row.previous_id is not None:
         runs.append(RunRef(row.previous_id, row.previous_as_of))
@@ -311,9 +323,9 @@ def _filtered(
 def _count(engine: Engine, scope: Scope, flt: CustomerFilter, run_id: int | None) -> int:
     """How many customers in scope match the filters (in a unit of work of its own: the
     figures cache may count again in the background)."""
-    with UnitOfWork(engine, read_only=True) as uow:
+    with reader(engine).connect() as conn:
         stmt = _filtered(select(func.count(_customers.c.id)), scope, flt, run_id)
-        return int(uow.session.connection().execute(stmt).scalar() or 0)
+        return int(conn.execute(stmt).scalar() or 0)
 
 
 @lru_cache(maxsize=256)
@@ -392,18 +404,13 @@ def list_customers(
     """
     flt = flt or CustomerFilter()
     limit = max(1, min(limit, MAX_PAGE))
-    with (
-        audited_denials(engine, actor, "customers.list"),
-        UnitOfWork(engine, read_only=True) as uow,
-    ):
+    # Plain columns of plain tables, on a connection of the reading engine: loading ORM
+    # entities (and decoding every JSON column of every customer) cost most of a page's CPU.
+    with audited_denials(engine, actor, "customers.list"), reader(engine).connect() as conn:
         require(actor, Permission.CUSTOMERS_READ)
-        session = uow.session
-        scope = load_scope(session, actor)
-        state = read_state(session)
+        scope = load_scope(conn, actor)
+        state = read_state(conn)
         run_id = state.runs[0].id if state.runs else None
-        # Plain columns of plain tables, on the connection: loading ORM entities (and
-        # decoding every JSON column of every customer) cost most of a page's CPU.
-        conn = session.connection()
         newest = state.newest_customer_id
         key = (run_id, scope.owner_ids, scope.pseudonymise, flt, newest)
         total = _totals.get(engine, key, lambda: _count(engine, scope, flt, run_id))
@@ -467,7 +474,7 @@ _TIMELINE = union_all(
 )
 
 
-def _timeline(session: Session, customer_id: int, limit: int = 200) -> list[TimelineItem]:
+def _timeline(conn: Connection, customer_id: int, limit: int = 200) -> list[TimelineItem]:
     """The newest orders and events, read as plain rows (no ORM entities: cheaper)."""
     params = {"customer_id": customer_id, "limit": limit}
     items = [
@@ -480,9 +487,7 @@ def _timeline(session: Session, customer_id: int, limit: int = 200) -> list[Time
             rating=rating,
             reference=ref,
         )
-        for at, kind, amount, cost, status, rating, ref in session.connection().execute(
-            _TIMELINE, params
-        )
+        for at, kind, amount, cost, status, rating, ref in conn.execute(_TIMELINE, params)
     ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
@@ -522,14 +527,14 @@ _DETAIL = (
 )
 
 
-def _detail(session: Session, customer_id: int, scope: Scope, *, timeline: bool) -> CustomerDetail:
+def _detail(conn: Connection, customer_id: int, scope: Scope, *, timeline: bool) -> CustomerDetail:
     """The customer 360 of a customer in scope, read as plain columns in one statement (the
     profile, the owner's name and the latest finished run's score) and the timeline in one
     more.
 
     Out of scope or missing: :class:`NotFound` (so an existence does not leak).
     """
-    row = session.connection().execute(_DETAIL, {"customer_id": customer_id}).first()
+    row = conn.execute(_DETAIL, {"customer_id": customer_id}).first()
     if row is None or not scope.sees_owner(row.owner_id):
         raise NotFound(f"no customer {customer_id}")
     score = None
@@ -561,7 +566,7 @@ def _detail(session: Session, customer_id: int, scope: Scope, *, timeline: bool)
         created_at=row.created_at,
         updated_at=row.updated_at,
         score=score,
-        timeline=_timeline(session, customer_id) if timeline else [],
+        timeline=_timeline(conn, customer_id) if timeline else [],
         pseudonymised=hidden,
     )
 
@@ -598,10 +603,11 @@ def read_customer(engine: Engine, actor: Actor, customer_id: int) -> CustomerRea
     and awaits the audit (:meth:`CustomerRead.audited_async`), so that every read in flight
     can share one audit transaction."""
     denials = audited_denials(engine, actor, "customer.read", customer_id=customer_id)
-    with denials, UnitOfWork(engine, read_only=True) as uow:
+    # Two statements of plain columns: a connection of the reading engine, no ORM session.
+    with denials, reader(engine).connect() as conn:
         require(actor, Permission.CUSTOMERS_READ)
-        scope = load_scope(uow.session, actor)
-        return CustomerRead(engine, actor, _detail(uow.session, customer_id, scope, timeline=True))
+        scope = load_scope(conn, actor)
+        return CustomerRead(engine, actor, _detail(conn, customer_id, scope, timeline=True))
 
 
 def get_customer(engine: Engine, actor: Actor, customer_id: int) -> CustomerDetail:
@@ -629,7 +635,7 @@ def create_customer(engine: Engine, actor: Actor, fields: CustomerFields) -> Cus
             entity_id=customer.id,
             detail={"fields": sorted(values)},
         )
-        detail = _detail(uow.session, customer.id, scope, timeline=False)
+        detail = _detail(uow.session.connection(), customer.id, scope, timeline=False)
         uow.commit()
         return detail
 
@@ -655,6 +661,6 @@ def update_customer(
             entity_id=customer_id,
             detail={"fields": sorted(changes)},
         )
-        detail = _detail(uow.session, customer.id, scope, timeline=False)
+        detail = _detail(uow.session.connection(), customer.id, scope, timeline=False)
         uow.commit()
         return detail

@@ -174,7 +174,7 @@ def overview(engine: Engine, actor: Actor) -> Overview:
         require(actor, Permission.ANALYTICS_READ)
         session = uow.session
         scope = load_scope(session, actor)
-        state = read_state(session)
+        state = read_state(session.connection())
         runs = state.runs
         if not runs:
             return Overview(None, None, None, _kpis(session, scope, None), None)
