@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -181,14 +182,20 @@ def _install_idle_ping(engine: Engine) -> None:
         since = record.info.get(_IDLE_SINCE)
         if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
             return  # a new connection, or one in use a moment ago
+        # In autocommit for the ping: one round trip, no transaction begun and rolled back.
+        switch = getattr(dbapi_connection, "autocommit", None) is False
         try:
+            if switch:
+                dbapi_connection.autocommit = True
             dialect.do_ping(dbapi_connection)
-            if not getattr(dbapi_connection, "autocommit", True):
-                dbapi_connection.rollback()  # the ping began a transaction
         except dialect.loaded_dbapi.Error as exc:
             if dialect.is_disconnect(exc, dbapi_connection, None):
                 raise DisconnectionError("the pooled connection was closed") from exc
             raise
+        finally:
+            if switch:
+                with suppress(dialect.loaded_dbapi.Error):  # a dead connection is dropped
+                    dbapi_connection.autocommit = False
 
 
 _READER = "clientbase_reader"

@@ -113,9 +113,13 @@ def test_an_idle_connection_closed_by_the_server_is_replaced_unseen(
     with UnitOfWork(pg_engine, read_only=True) as uow:
         assert uow.session.scalar(text("SELECT 1")) == 1
     _kill_pooled_connection(pg_engine, pg_url)
-    with UnitOfWork(pg_engine, write=True) as uow:  # the ping's transaction is not left open
+    with UnitOfWork(pg_engine, write=True) as uow:
         assert uow.session.scalar(text("SELECT 2")) == 2
         uow.commit()
+    # The ping ran in autocommit and left the connection as it found it: in a transaction.
+    with UnitOfWork(pg_engine, write=True) as uow:
+        ids = [uow.session.scalar(text("SELECT txid_current()")) for _ in range(2)]
+        assert ids[0] == ids[1]
 
 
 @pytest.mark.postgres
