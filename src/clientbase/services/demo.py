@@ -30,7 +30,7 @@ from clientbase.demo.plan import AS_OF
 from clientbase.demo.tables import ORDERED_INDEXES
 from clientbase.errors import Conflict, InvalidInput
 from clientbase.services.database import connect
-from clientbase.storage.database import normalise_url, redact, sqlite_path
+from clientbase.storage.database import normalise_url, redact, refresh_statistics, sqlite_path
 from clientbase.storage.demo_sqlite import SQLiteFileBuild, publish_by_rename
 from clientbase.storage.demo_writer import (
     attached,
@@ -204,5 +204,6 @@ def _build_postgres(
                 if progress is not None:
                     progress(table, written, done, customers)
             reset_sequences(conn)
+            refresh_statistics(conn, stats.rows)
     finally:
         engine.dispose()

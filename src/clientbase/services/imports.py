@@ -38,6 +38,7 @@ from clientbase.storage.bulk import (
     unchecked_engine,
     update_frame,
 )
+from clientbase.storage.database import ANALYZE_AFTER_ROWS, refresh_statistics
 from clientbase.storage.imports import customer_emails, existing_rows, key_map
 from clientbase.storage.orm import Customer, ImportBatch, Order
 from clientbase.storage.orm.base import utcnow
@@ -276,3 +277,6 @@ def _write(
             constants={"source": mapping.source},
         )
     update_frame(conn, spec.table, plan.updates, progress=advance)
+    if total >= ANALYZE_AFTER_ROWS:
+        tables = [spec.table] + (["customer_external_ids"] if plan.external_ids is not None else [])
+        refresh_statistics(conn, tables)

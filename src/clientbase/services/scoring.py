@@ -45,6 +45,7 @@ from clientbase.services import audit
 from clientbase.services.database import connect
 from clientbase.services.lifetime import LifetimeResult, lifetime_for_orders
 from clientbase.storage.arrow_io import ArrowQuery, fetch_tables, store_dialect
+from clientbase.storage.database import refresh_statistics
 from clientbase.storage.orm import ScoreRun
 from clientbase.storage.scores import append_scores
 from clientbase.storage.unit_of_work import UnitOfWork
@@ -319,6 +320,8 @@ def run_score(
                 settings.database_url, day, policy, p_alive=p_alive, compute=where
             )
             written = append_scores(settings.database_url, run_id, scores)
+            with engine.begin() as conn:  # the new run's rows, for the planner
+                refresh_statistics(conn, ["customer_scores"])
         except BaseException:
             with UnitOfWork(engine) as uow:
                 failed = uow.session.get(ScoreRun, run_id)
