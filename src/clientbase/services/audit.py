@@ -105,47 +105,9 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + _canonical(entry)).hexdigest()
 
 
-def _body_before_id(row: dict[str, Any]) -> str:
-    """The canonical JSON of a row about to be stored, up to and including ``"id":``: ``id``
-    sorts after every other key, so the full canonical JSON is this, the id, and ``}``."""
-    canonical = _canonical_values(
-        0,
-        row["at"],
-        row["actor_id"],
-        row["actor"],
-        row["action"],
-        row["entity"],
-        row["entity_id"],
-        row["detail"],
-    ).decode("ascii")
-    body, tail = canonical.rsplit('"id":', 1)
-    assert tail == "0}", "id must be the last key of the canonical JSON"
-    return body + '"id":'
-
-
-def _postgres_entries(rows: list[dict[str, Any]]) -> str:
-    """``rows`` as the JSON array :data:`_APPEND` takes."""
-    return json.dumps(
-        [
-            {
-                "at": row["at"].replace(tzinfo=None).isoformat(timespec="microseconds"),
-                "actor_id": row["actor_id"],
-                "actor": row["actor"],
-                "action": row["action"],
-                "entity": row["entity"],
-                "entity_id": row["entity_id"],
-                "detail": row["detail"],
-                "body": _body_before_id(row),
-            }
-            for row in rows
-        ],
-        default=str,
-    )
-
-
-def _hash(prev_hash: str, id_: int, row: dict[str, Any]) -> str:
-    """:func:`entry_hash` of a row about to be stored (``row`` as made by :func:`_row`)."""
-    canonical = _canonical_values(
+def _canonical_row(id_: int, row: dict[str, Any]) -> bytes:
+    """The canonical JSON of a row about to be stored (``row`` as made by :func:`_row`)."""
+    return _canonical_values(
         id_,
         row["at"],
         row["actor_id"],
@@ -155,7 +117,34 @@ def _hash(prev_hash: str, id_: int, row: dict[str, Any]) -> str:
         row["entity_id"],
         row["detail"],
     )
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical).hexdigest()
+
+
+def _hash(prev_hash: str, id_: int, row: dict[str, Any]) -> str:
+    """:func:`entry_hash` of a row about to be stored."""
+    return hashlib.sha256(prev_hash.encode("ascii") + _canonical_row(id_, row)).hexdigest()
+
+
+def _body_before_id(row: dict[str, Any]) -> str:
+    """The canonical JSON of a row about to be stored, up to and including ``"id":``: ``id``
+    sorts after every other key, so the full canonical JSON is this, the id, and ``}``."""
+    body, tail = _canonical_row(0, row).decode("ascii").rsplit('"id":', 1)
+    assert tail == "0}", "id must be the last key of the canonical JSON"
+    return body + '"id":'
+
+
+def _postgres_entries(rows: list[dict[str, Any]]) -> str:
+    """``rows`` (from :func:`_row`) as the JSON array :data:`_APPEND` takes."""
+    return json.dumps(
+        [
+            {
+                **row,
+                "at": row["at"].replace(tzinfo=None).isoformat(timespec="microseconds"),
+                "body": _body_before_id(row),
+            }
+            for row in rows
+        ],
+        default=str,
+    )
 
 
 def record(
@@ -242,25 +231,26 @@ def _write_entries(
     the same ``at`` and ``detail`` values go to the insert and to :func:`entry_hash`.
 
     ``holds_lock``: the transaction began holding SQLite's write lock (the read-audit
-    batches), so the rows are hashed before one insert (:func:`_append_locked`). On
-    PostgreSQL a connection may be given instead of a session: outside a transaction the
-    call commits on its own.
+    batches), so the rows are hashed before one insert (:func:`_append_locked`). A
+    connection instead of a session is for PostgreSQL only (the read-audit batches): outside
+    a transaction the call commits on its own.
     """
     if not rows:
         return
-    if isinstance(session, Connection):  # PostgreSQL's read-audit batches, see _GroupCommit
-        dialect = session.dialect.name
-    else:
+    if isinstance(session, Session):
         if holds_lock:  # a SQLite transaction begun with the write lock: see _append_locked
             _append_locked(session, rows)
             return
         session.flush()  # the caller's pending objects go first, as with an ORM flush
-        dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(_APPEND, {"entries": _postgres_entries(rows)})
-        return
-    if isinstance(session, Connection):
-        raise TypeError("on SQLite audit entries are written through a session")
+        if session.get_bind().dialect.name != "postgresql":
+            _insert_then_chain(session, rows)
+            return
+    session.execute(_APPEND, {"entries": _postgres_entries(rows)})
+
+
+def _insert_then_chain(session: Session, rows: list[dict[str, Any]]) -> None:
+    """SQLite: insert the rows (which takes the write lock and gives their ids), read the
+    previous hash once, and set the chained hashes by primary key."""
     if len(rows) == 1:
         ids = [session.execute(_INSERT_ONE, rows[0]).scalar_one()]
     else:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
@@ -27,6 +27,7 @@ __all__ = [
     "PING_AFTER_IDLE_SECONDS",
     "WRITES",
     "is_sqlite",
+    "kept_on",
     "normalise_url",
     "open_engine",
     "reader",
@@ -34,6 +35,8 @@ __all__ = [
     "refresh_statistics",
     "sqlite_path",
 ]
+
+_T = TypeVar("_T")
 
 #: Execution option of a connection whose transaction will write. On SQLite it begins with
 #: ``BEGIN IMMEDIATE`` (the write lock is taken, or waited for within the busy timeout, at
@@ -201,8 +204,23 @@ def _install_idle_ping(engine: Engine) -> None:
                     dbapi_connection.autocommit = False
 
 
-_READER = "clientbase_reader"
-_reader_lock = threading.Lock()
+_kept_lock = threading.RLock()
+
+
+def kept_on(engine: Engine, name: str, build: Callable[[], _T]) -> _T:
+    """``build()``, made once per engine and kept on the engine itself (thread-safe).
+
+    For what every unit of work needs and is costly to remake (session factories, the
+    reading engine). Kept in the engine's ``__dict__``, so it goes when the engine goes (a
+    weak mapping could not let go: what is kept refers back to the engine).
+    """
+    found: _T | None = engine.__dict__.get(name)
+    if found is None:
+        with _kept_lock:  # re-entrant: a build may need another kept value
+            found = engine.__dict__.get(name)
+            if found is None:
+                found = engine.__dict__[name] = build()
+    return found
 
 
 def reader(engine: Engine) -> Engine:
@@ -218,14 +236,9 @@ def reader(engine: Engine) -> Engine:
     """
     if engine.dialect.name == "sqlite":
         return engine
-    found: Engine | None = engine.__dict__.get(_READER)
-    if found is None:
-        with _reader_lock:
-            found = engine.__dict__.get(_READER)
-            if found is None:
-                found = engine.execution_options(isolation_level="AUTOCOMMIT")
-                engine.__dict__[_READER] = found
-    return found
+    return kept_on(
+        engine, "clientbase_reader", lambda: engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
 
 
 #: A bulk write of at least this many rows refreshes the planner statistics of its tables.

@@ -22,46 +22,36 @@ refuses to flush changes or execute an INSERT, UPDATE or DELETE (:class:`Runtime
 
 from __future__ import annotations
 
-import threading
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from clientbase.storage.database import WRITES, reader
+from clientbase.storage.database import WRITES, kept_on, reader
 
 __all__ = ["UnitOfWork"]
-
-# One session factory per engine and mode, made once: ``sessionmaker`` builds a new Session
-# subclass (and copies every event listener onto it) each time it is called, which cost more
-# than a small read's queries when it was called for every unit of work. The three are kept on
-# the engine itself (a weak mapping could not let go of it: the writing engine refers back).
-_ATTRIBUTE = "_clientbase_session_factories"
-_factories_lock = threading.Lock()
-
 
 _DEFAULT, _WRITE, _READ_ONLY = 0, 1, 2
 
 
 def _factory(engine: Engine, mode: int) -> sessionmaker[Session]:
-    factories: tuple[sessionmaker[Session], ...] | None
-    factories = engine.__dict__.get(_ATTRIBUTE)
-    if factories is None:
-        with _factories_lock:
-            factories = engine.__dict__.get(_ATTRIBUTE)
-            if factories is None:
-                binds = (engine, engine.execution_options(**{WRITES: True}), reader(engine))
-                factories = tuple(
-                    sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
-                    for bind in binds
-                )
-                # Session events, not engine events: a listener on the reading engine would
-                # slow down the dispatch of every statement of every read.
-                event.listen(factories[_READ_ONLY], "before_flush", _refuse_flush)
-                event.listen(factories[_READ_ONLY], "do_orm_execute", _refuse_statement)
-                engine.__dict__[_ATTRIBUTE] = factories
-    return factories[mode]
+    # One session factory per engine and mode, made once: ``sessionmaker`` builds a new
+    # Session subclass (and copies every event listener onto it) each time it is called,
+    # which cost more than a small read's queries when it was called per unit of work.
+    return kept_on(engine, "clientbase_session_factories", lambda: _factories(engine))[mode]
+
+
+def _factories(engine: Engine) -> tuple[sessionmaker[Session], ...]:
+    binds = (engine, engine.execution_options(**{WRITES: True}), reader(engine))
+    factories = tuple(
+        sessionmaker(bind=bind, expire_on_commit=False, autoflush=True) for bind in binds
+    )
+    # Session events, not engine events: a listener on the reading engine would slow down
+    # the dispatch of every statement of every read.
+    event.listen(factories[_READ_ONLY], "before_flush", _refuse_flush)
+    event.listen(factories[_READ_ONLY], "do_orm_execute", _refuse_statement)
+    return factories
 
 
 _REFUSED = "a read-only unit of work cannot write: open it with UnitOfWork(engine, write=True)"
