@@ -10,6 +10,12 @@ wrk``) drives the load from one native thread with a Lua script that rotates the
 ids of the 360, so the load generator takes little of the CPU the server needs;
 ``--generator httpx`` runs ``--clients`` asyncio httpx clients in this process instead.
 
+CPU per request: the CPU seconds the server's processes, the database's processes
+(PostgreSQL's backends on this machine; none for SQLite) and the load generator used while
+an endpoint was measured, from ``/proc`` (Linux), divided by its requests. Latency on a
+closed loop follows the throughput, which these figures explain and which, unlike the
+latencies, compare across machines of different speed; the header names the CPU.
+
 ``--workers`` is passed to ``clientbase serve``. Before each endpoint is measured, its
 requests run unmeasured for ``--warmup`` seconds, so the table shows the steady state
 (cached figures, warm pages); the first request of each endpoint and worker is printed
@@ -21,7 +27,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import platform
 import random
+import resource
 import shutil
 import socket
 import statistics
@@ -48,6 +56,53 @@ def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """Every process: parent pid, command line and CPU seconds so far (``/proc``)."""
+    found: dict[int, tuple[int, str, float]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / _TICKS
+        found[int(entry.name)] = (int(fields[1]), command, cpu)
+    return found
+
+
+def _cpu_by_side(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server (its process and descendants), of PostgreSQL's
+    processes, and of this process's finished children (the load generator)."""
+    table = _processes()
+    server = {server_pid}
+    grew = True
+    while grew:
+        grown = {pid for pid, (parent, _, _) in table.items() if parent in server}
+        grew = not grown <= server
+        server |= grown
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    database = (cpu for _, command, cpu in table.values() if command.startswith("postgres"))
+    return {
+        "server": sum(table[pid][2] for pid in server if pid in table),
+        "database": sum(database),
+        "generator": children.ru_utime + children.ru_stime,
+    }
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} × {os.cpu_count()}"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()} × {os.cpu_count()}"
 
 
 def _setup(db: str, username: str) -> tuple[str, list[int]]:
@@ -220,20 +275,27 @@ def main() -> None:
         threads = os.environ.get("CLIENTBASE_THREADS", "default")
         print(
             f"{make_url_backend(args.db)}, workers {args.workers}, threads {threads}, "
-            f"generator {args.generator}, warm-up {args.warmup:g} s per endpoint"
+            f"generator {args.generator}, warm-up {args.warmup:g} s per endpoint; "
+            f"CPU {_cpu_name()}, load average before {os.getloadavg()[0]:.1f}"
         )
         print("cold first request (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in cold.items()))
         print(
             "| endpoint | clients | requests | errors | p50 ms | p95 ms | p99 ms "
-            f"| p95 / {args.target_ms:g} ms |"
+            f"| p95 / {args.target_ms:g} ms | CPU ms per request: server / database / generator |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for name, paths in cases.items():
+            before = _cpu_by_side(server.pid)
             r = load(paths, args.seconds)
+            after = _cpu_by_side(server.pid)
+            per = [
+                (after[side] - before[side]) * 1000 / max(1, r["requests"])
+                for side in ("server", "database", "generator")
+            ]
             print(
                 f"| {name} | {args.clients} | {r['requests']} | {r['errors']} | "
                 f"{r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
-                f"{r['p95'] / args.target_ms:.2f} |"
+                f"{r['p95'] / args.target_ms:.2f} | {per[0]:.2f} / {per[1]:.2f} / {per[2]:.2f} |"
             )
     finally:
         server.terminate()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Connection, Engine, false, select, true
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, false, select, true
 from sqlalchemy.orm import Session
 
 from clientbase.errors import NotFound, PermissionDenied
@@ -22,6 +22,7 @@ from clientbase.security.actor import Actor
 from clientbase.security.rbac import Scope, scope_for
 from clientbase.services.audit import record
 from clientbase.storage.orm import Customer, User
+from clientbase.storage.plain import PlainConnection, PlainQuery
 from clientbase.storage.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -37,15 +38,21 @@ __all__ = [
 ]
 
 
-def load_scope(session: Session | Connection, actor: Actor) -> Scope:
+_TEAM = select(User.id).where(User.manager_id == bindparam("manager_id"))
+_TEAM_PLAIN = PlainQuery(_TEAM, manager_id=0)
+
+
+def load_scope(session: Session | Connection | PlainConnection, actor: Actor) -> Scope:
     """The actor's scope, with a manager's team read from the users table (or, when the
     sign-in of this request read it already, taken from the actor)."""
     team: frozenset[int] = frozenset()
     if actor.user_id is not None and actor.role == "manager":
         if actor.team is not None:  # read with the sign-in of this very request
             return scope_for(actor, actor.team)
-        rows = session.scalars(select(User.id).where(User.manager_id == actor.user_id))
-        team = frozenset(rows)
+        if isinstance(session, PlainConnection):
+            team = frozenset(row[0] for row in _TEAM_PLAIN.rows(session, manager_id=actor.user_id))
+        else:
+            team = frozenset(session.scalars(_TEAM, {"manager_id": actor.user_id}))
     return scope_for(actor, team)
 
 

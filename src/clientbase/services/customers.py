@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Engine,
     bindparam,
     cast,
@@ -44,6 +43,7 @@ from clientbase.services.customer_fields import (
 )
 from clientbase.storage.database import reader
 from clientbase.storage.orm import Customer, CustomerScore, Event, Order, ScoreRun, User
+from clientbase.storage.plain import PlainConnection, PlainQuery, plain_connection, plain_reader
 from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -273,15 +273,19 @@ _READ_STATE = select(
     _finished_run(_runs.c.as_of, 1).label("previous_as_of"),
     select(func.max(_customers.c.id)).scalar_subquery().label("newest_customer_id"),
 )
+_READ_STATE_PLAIN = PlainQuery(_READ_STATE)
 
 
-def read_state(conn: Connection) -> ReadState:
+def read_state(conn: PlainConnection) -> ReadState:
     """The newest runs and customer id in one statement (one round trip to the store)."""
-    row = conn.execute(_READ_STATE).one()
-    runs = [RunRef(row.run_id, row.run_as_of)] if row.run_id is not None else []
-    if row.previous_id is not None:
-        runs.append(RunRef(row.previous_id, row.previous_as_of))
-    return ReadState(runs, int(row.newest_customer_id or 0))
+    # A SELECT of scalar subqueries only: always one row.
+    run_id, run_as_of, previous_id, previous_as_of, newest_customer_id = _READ_STATE_PLAIN.rows(
+        conn
+    )[0]
+    runs = [RunRef(run_id, run_as_of)] if run_id is not None else []
+    if previous_id is not None:
+        runs.append(RunRef(previous_id, previous_as_of))
+    return ReadState(runs, int(newest_customer_id or 0))
 
 
 def _filtered(
@@ -331,11 +335,11 @@ def _count(engine: Engine, scope: Scope, flt: CustomerFilter, run_id: int | None
 @lru_cache(maxsize=256)
 def _page_query(
     scope: Scope, flt: CustomerFilter, run_id: int | None, dense: bool, paged: bool, limit: int
-) -> Any:
+) -> PlainQuery:
     """The statement of one list page (bound: ``run_id`` and, when ``paged``, ``after``).
 
-    Kept per scope, filters and page size: SQLAlchemy then reuses the statement's cache
-    key, which it otherwise derives anew for every request from the whole statement tree.
+    Kept per scope, filters and page size, as a plain query compiled once (the scope's
+    owner list and the filters' values are fixed in it).
     ``dense``: matches are spread over the whole id range, so walking the primary key in
     order finds a page at once where the owner index would sort every match first (the
     owner column is wrapped to keep SQLite off that index, see :func:`_dense`).
@@ -344,7 +348,8 @@ def _page_query(
     stmt = _filtered(_LIST[scope.pseudonymise], scope, flt, run_id, owner_column)
     if paged:
         stmt = stmt.where(_customers.c.id > bindparam("after"))
-    return stmt.limit(limit + 1)
+        return PlainQuery(stmt.limit(limit + 1), run_id=0, after=0)
+    return PlainQuery(stmt.limit(limit + 1), run_id=0)
 
 
 def _dense(engine: Engine, scope: Scope, total: int, newest: int) -> bool:
@@ -404,9 +409,10 @@ def list_customers(
     """
     flt = flt or CustomerFilter()
     limit = max(1, min(limit, MAX_PAGE))
-    # Plain columns of plain tables, on a connection of the reading engine: loading ORM
-    # entities (and decoding every JSON column of every customer) cost most of a page's CPU.
-    with audited_denials(engine, actor, "customers.list"), reader(engine).connect() as conn:
+    # Plain rows of plain columns (storage.plain): loading ORM entities (and decoding every
+    # JSON column of every customer) cost most of a page's CPU, SQLAlchemy's rows much of
+    # the rest.
+    with audited_denials(engine, actor, "customers.list"), plain_reader(engine) as conn:
         require(actor, Permission.CUSTOMERS_READ)
         scope = load_scope(conn, actor)
         state = read_state(conn)
@@ -415,9 +421,11 @@ def list_customers(
         key = (run_id, scope.owner_ids, scope.pseudonymise, flt, newest)
         total = _totals.get(engine, key, lambda: _count(engine, scope, flt, run_id))
         dense = _dense(engine, scope, total, newest)
-        stmt = _page_query(scope, flt, run_id, dense, after is not None, limit)
-        params = {"run_id": run_id or -1, "after": after}
-        rows = conn.execute(stmt, params).all()
+        query = _page_query(scope, flt, run_id, dense, after is not None, limit)
+        params = (
+            {"run_id": run_id or -1} if after is None else {"run_id": run_id or -1, "after": after}
+        )
+        rows = query.rows(conn, **params)
         items = [CustomerView(*row) for row in rows[:limit]]
         page = CustomerPage(
             items=items,
@@ -474,9 +482,11 @@ _TIMELINE = union_all(
 )
 
 
-def _timeline(conn: Connection, customer_id: int, limit: int = 200) -> list[TimelineItem]:
+_TIMELINE_PLAIN = PlainQuery(_TIMELINE, customer_id=0, limit=0)
+
+
+def _timeline(conn: PlainConnection, customer_id: int, limit: int = 200) -> list[TimelineItem]:
     """The newest orders and events, read as plain rows (no ORM entities: cheaper)."""
-    params = {"customer_id": customer_id, "limit": limit}
     items = [
         TimelineItem(
             at=at,
@@ -487,7 +497,9 @@ def _timeline(conn: Connection, customer_id: int, limit: int = 200) -> list[Time
             rating=rating,
             reference=ref,
         )
-        for at, kind, amount, cost, status, rating, ref in conn.execute(_TIMELINE, params)
+        for at, kind, amount, cost, status, rating, ref in _TIMELINE_PLAIN.rows(
+            conn, customer_id=customer_id, limit=limit
+        )
     ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
@@ -525,32 +537,36 @@ _DETAIL = (
     )
     .where(_customers.c.id == bindparam("customer_id"))
 )
+_DETAIL_PLAIN = PlainQuery(_DETAIL, customer_id=0)
 
 
-def _detail(conn: Connection, customer_id: int, scope: Scope, *, timeline: bool) -> CustomerDetail:
+def _detail(
+    conn: PlainConnection, customer_id: int, scope: Scope, *, timeline: bool
+) -> CustomerDetail:
     """The customer 360 of a customer in scope, read as plain columns in one statement (the
     profile, the owner's name and the latest finished run's score) and the timeline in one
     more.
 
     Out of scope or missing: :class:`NotFound` (so an existence does not leak).
     """
-    row = conn.execute(_DETAIL, {"customer_id": customer_id}).first()
-    if row is None or not scope.sees_owner(row.owner_id):
+    found = _DETAIL_PLAIN.first(conn, customer_id=customer_id)
+    row = dict(zip(_DETAIL_PLAIN.names, found, strict=True)) if found is not None else None
+    if row is None or not scope.sees_owner(row["owner_id"]):
         raise NotFound(f"no customer {customer_id}")
     score = None
-    if row.score_run_id is not None:
+    if row["score_run_id"] is not None:
         score = ScoreView(
-            run_id=row.score_run_id,
-            as_of=row.run_as_of,
-            rung=row.rung,
-            category=row.category,
-            net_contribution_minor=row.net_contribution_minor,
-            p_alive=row.p_alive,
-            expected_purchases_12m=row.expected_purchases_12m,
-            clv_minor=row.clv_minor,
+            run_id=row["score_run_id"],
+            as_of=row["run_as_of"],
+            rung=row["rung"],
+            category=row["category"],
+            net_contribution_minor=row["net_contribution_minor"],
+            p_alive=row["p_alive"],
+            expected_purchases_12m=row["expected_purchases_12m"],
+            clv_minor=row["clv_minor"],
             reason_codes=[
                 str(code)
-                for code in (row.rung_reason, row.rung_blocker, row.category_reason)
+                for code in (row["rung_reason"], row["rung_blocker"], row["category_reason"])
                 if code
             ],
         )
@@ -558,13 +574,13 @@ def _detail(conn: Connection, customer_id: int, scope: Scope, *, timeline: bool)
     return CustomerDetail(
         id=customer_id,
         profile={
-            name: None if hidden and name in PERSONAL_FIELDS else row._mapping[name]
+            name: None if hidden and name in PERSONAL_FIELDS else row[name]
             for name in _PROFILE_FIELDS
         },
-        owner_id=row.owner_id,
-        owner_name=row.owner_name,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        owner_id=row["owner_id"],
+        owner_name=row["owner_name"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
         score=score,
         timeline=_timeline(conn, customer_id) if timeline else [],
         pseudonymised=hidden,
@@ -603,8 +619,8 @@ def read_customer(engine: Engine, actor: Actor, customer_id: int) -> CustomerRea
     and awaits the audit (:meth:`CustomerRead.audited_async`), so that every read in flight
     can share one audit transaction."""
     denials = audited_denials(engine, actor, "customer.read", customer_id=customer_id)
-    # Two statements of plain columns: a connection of the reading engine, no ORM session.
-    with denials, reader(engine).connect() as conn:
+    # Two statements of plain columns, run as plain reads (storage.plain), no ORM session.
+    with denials, plain_reader(engine) as conn:
         require(actor, Permission.CUSTOMERS_READ)
         scope = load_scope(conn, actor)
         return CustomerRead(engine, actor, _detail(conn, customer_id, scope, timeline=True))
@@ -635,7 +651,9 @@ def create_customer(engine: Engine, actor: Actor, fields: CustomerFields) -> Cus
             entity_id=customer.id,
             detail={"fields": sorted(values)},
         )
-        detail = _detail(uow.session.connection(), customer.id, scope, timeline=False)
+        detail = _detail(
+            plain_connection(uow.session.connection()), customer.id, scope, timeline=False
+        )
         uow.commit()
         return detail
 
@@ -661,6 +679,8 @@ def update_customer(
             entity_id=customer_id,
             detail={"fields": sorted(changes)},
         )
-        detail = _detail(uow.session.connection(), customer.id, scope, timeline=False)
+        detail = _detail(
+            plain_connection(uow.session.connection()), customer.id, scope, timeline=False
+        )
         uow.commit()
         return detail

@@ -32,6 +32,7 @@ from clientbase.services.access import (
 )
 from clientbase.services.customers import RunRef, read_state
 from clientbase.storage.orm import Customer, CustomerScore
+from clientbase.storage.plain import plain_reader
 from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -170,14 +171,15 @@ def _whale(session: Session, scope: Scope, run_id: int) -> list[WhalePoint]:
 
 def overview(engine: Engine, actor: Actor) -> Overview:
     """KPIs with the previous run's for trends, the ladder, categories, channels, whale, RFM."""
-    with audited_denials(engine, actor, "overview"), UnitOfWork(engine, read_only=True) as uow:
+    with audited_denials(engine, actor, "overview"):
         require(actor, Permission.ANALYTICS_READ)
-        session = uow.session
-        scope = load_scope(session, actor)
-        state = read_state(session.connection())
+        with plain_reader(engine) as conn:
+            scope = load_scope(conn, actor)
+            state = read_state(conn)
         runs = state.runs
         if not runs:
-            return Overview(None, None, None, _kpis(session, scope, None), None)
+            with UnitOfWork(engine, read_only=True) as uow:
+                return Overview(None, None, None, _kpis(uow.session, scope, None), None)
         run, prev = runs[0], (runs[1] if len(runs) > 1 else None)
         newest = state.newest_customer_id
         key: _CacheKey = (run.id, prev.id if prev else None, scope.owner_ids, newest)

@@ -25,9 +25,9 @@ from clientbase.security.credentials import (
     verify_password,
 )
 from clientbase.services.audit import record
-from clientbase.storage.database import reader
 from clientbase.storage.orm import ApiToken, LoginAttempt, User, WebSession
 from clientbase.storage.orm.base import utcnow
+from clientbase.storage.plain import PlainQuery, plain_reader
 from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -163,27 +163,33 @@ def _principal_query(credential: Any, user_id: Any, *valid: Any) -> Any:
 
 _sessions = WebSession.__table__
 _tokens = ApiToken.__table__
-_BY_SESSION = _principal_query(
-    _sessions, _sessions.c.user_id, _sessions.c.expires_at > bindparam("now")
+_BY_SESSION = PlainQuery(
+    _principal_query(_sessions, _sessions.c.user_id, _sessions.c.expires_at > bindparam("now")),
+    digest="",
+    now=utcnow(),
 )
-_BY_TOKEN = _principal_query(
-    _tokens,
-    _tokens.c.user_id,
-    _tokens.c.revoked_at.is_(None),
-    or_(_tokens.c.expires_at.is_(None), _tokens.c.expires_at > bindparam("now")),
+_BY_TOKEN = PlainQuery(
+    _principal_query(
+        _tokens,
+        _tokens.c.user_id,
+        _tokens.c.revoked_at.is_(None),
+        or_(_tokens.c.expires_at.is_(None), _tokens.c.expires_at > bindparam("now")),
+    ),
+    digest="",
+    now=utcnow(),
 )
 
 
-def _principal(engine: Engine, query: Any, digest: str) -> Signed | None:
+def _principal(engine: Engine, query: PlainQuery, digest: str) -> Signed | None:
     """Who holds the credential with this digest (``None``: nobody, or a disabled user)."""
-    with reader(engine).connect() as conn:
-        rows = conn.execute(query, {"digest": digest, "now": utcnow()}).all()
+    with plain_reader(engine) as conn:
+        rows = query.rows(conn, digest=digest, now=utcnow())
     if not rows:
         return None
     user_id, username, role, display_name, locale, _ = rows[0]
     team = None
     if role == Role.MANAGER.value:
-        team = frozenset(row.member_id for row in rows if row.member_id is not None)
+        team = frozenset(row[5] for row in rows if row[5] is not None)
     actor = Actor(user_id=user_id, username=username, role=Role(role), team=team)
     return Signed(actor=actor, display_name=display_name, locale=locale)
 
