@@ -98,14 +98,25 @@ class PlainQuery:
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiler = self._statement.compile(dialect=dialect)
         state = compiler.construct_expanded_state(dict(self._runtime))
-        binds = []
-        for name in self._runtime:
-            processor = compiler.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                binds.append((name, processor))
+        # Bound values go through their types as SQLAlchemy sends them: the fixed ones once
+        # here, the runtime ones on every run (the expanded IN lists' come with the state).
+        processors = dict(state.processors)
+        for name in state.parameters:
+            bind = compiler.binds.get(name)
+            if name not in processors and bind is not None:
+                processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if processor is not None:
+                    processors[name] = processor
+        fixed = {
+            name: processors[name](value)
+            if name in processors and name not in self._runtime
+            else value
+            for name, value in state.parameters.items()
+        }
+        binds = [(name, processors[name]) for name in self._runtime if name in processors]
         types = tuple(c.type.dialect_impl(dialect) for c in self._statement.selected_columns)
         order = tuple(state.positiontup) if state.positiontup is not None else None
-        return _Compiled(state.statement, dict(state.parameters), order, tuple(binds), types)
+        return _Compiled(state.statement, fixed, order, tuple(binds), types)
 
     def _processors(
         self, dialect: Dialect, compiled: _Compiled, cursor: Any

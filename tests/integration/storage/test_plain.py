@@ -8,7 +8,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, bindparam, column, func, select, table, text, update
+from sqlalchemy import (
+    Engine,
+    String,
+    TypeDecorator,
+    bindparam,
+    column,
+    func,
+    literal,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 
 from clientbase.security.credentials import token_digest
@@ -89,6 +101,26 @@ def test_plain_rows_are_the_rows_sqlalchemy_reads(engine: Engine) -> None:
     assert isinstance(detail["p_alive"], float)
     manager = _plain_rows(engine, sign_in._BY_TOKEN, cases[3][1])
     assert [(row[1], row[5]) for row in manager] == [("manager", users["representative"])]
+
+
+class _Shouted(TypeDecorator[str]):
+    """Text bound in capitals: a type whose bind processing shows in the result."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return value.upper() if value is not None else None
+
+
+def test_parameters_are_bound_through_their_type(engine: Engine) -> None:
+    shouted = PlainQuery(
+        select(literal(1)).where(bindparam("word", type_=_Shouted()) == literal("KERT")), word=""
+    )
+    fixed = PlainQuery(select(literal("kert", type_=_Shouted())))
+    with plain_reader(engine) as conn:
+        assert shouted.rows(conn, word="kert") == [(1,)]
+        assert fixed.rows(conn) == [("KERT",)]
 
 
 def test_plain_reads_on_sqlite_keep_one_snapshot(sqlite_url: str) -> None:
