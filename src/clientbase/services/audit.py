@@ -33,7 +33,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Engine,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from clientbase.security.actor import Actor
@@ -45,6 +57,7 @@ except ImportError:  # pragma: no cover - Windows
 from clientbase.storage.database import sqlite_path
 from clientbase.storage.orm import AuditEntry
 from clientbase.storage.orm.base import utcnow
+from clientbase.storage.plain import PlainConnection, PlainQuery, plain_autocommit
 from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -197,6 +210,10 @@ _SET_HASHES = (
     .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash"))
 )
 _APPEND = text("SELECT clientbase_audit_append(CAST(:entries AS json))")
+_APPEND_PLAIN = PlainQuery(
+    select(func.clientbase_audit_append(sql_cast(bindparam("entries", type_=Text), JSON))),
+    entries="[]",
+)
 _LAST = select(_TABLE.c.id, _TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
 _INSERT_CHAINED = insert(_TABLE)
 
@@ -219,7 +236,7 @@ def _append_locked(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def _write_entries(
-    session: Session | Connection, rows: list[dict[str, Any]], *, holds_lock: bool = False
+    session: Session | PlainConnection, rows: list[dict[str, Any]], *, holds_lock: bool = False
 ) -> None:
     """Insert ``rows`` (from :func:`_row`) in this order as chained entries, in the session's
     transaction, with a few Core statements for the whole list.
@@ -231,9 +248,9 @@ def _write_entries(
     the same ``at`` and ``detail`` values go to the insert and to :func:`entry_hash`.
 
     ``holds_lock``: the transaction began holding SQLite's write lock (the read-audit
-    batches), so the rows are hashed before one insert (:func:`_append_locked`). A
-    connection instead of a session is for PostgreSQL only (the read-audit batches): outside
-    a transaction the call commits on its own.
+    batches), so the rows are hashed before one insert (:func:`_append_locked`). A plain
+    connection instead of a session is for PostgreSQL only (the read-audit batches, on
+    :func:`~clientbase.storage.plain.plain_autocommit`): the call commits on its own.
     """
     if not rows:
         return
@@ -245,7 +262,9 @@ def _write_entries(
         if session.get_bind().dialect.name != "postgresql":
             _insert_then_chain(session, rows)
             return
-    session.execute(_APPEND, {"entries": _postgres_entries(rows)})
+        session.execute(_APPEND, {"entries": _postgres_entries(rows)})
+        return
+    _APPEND_PLAIN.rows(session, entries=_postgres_entries(rows))
 
 
 def _insert_then_chain(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -350,12 +369,10 @@ class _GroupCommit:
         path = sqlite_path(engine.url)
         self._turns = _WriterTurns(path) if path is not None else None
         # PostgreSQL: the batch is one call of the store's function, outside a transaction
-        # (the call is its own), so one round trip instead of BEGIN, call and COMMIT.
-        self._single_statement = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine.dialect.name == "postgresql"
-            else None
-        )
+        # (the call is its own), so one round trip instead of BEGIN, call and COMMIT, made
+        # on the driver's connection (storage.plain: SQLAlchemy's execution cost more CPU
+        # than the call).
+        self._single_statement = engine.dialect.name == "postgresql"
 
     def submit(self, item: _Pending) -> None:
         """Queue ``item``; the writer thread notifies it once written (or failed)."""
@@ -381,8 +398,8 @@ class _GroupCommit:
     def _write_batch(self, batch: list[_Pending]) -> None:
         try:
             rows = [_row(e.actor, e.action, e.entity, e.entity_id, e.detail) for e in batch]
-            if self._single_statement is not None:
-                with self._single_statement.connect() as conn:
+            if self._single_statement:
+                with plain_autocommit(self._engine) as conn:
                     _write_entries(conn, rows)
                 return
             with self._turns or nullcontext(), UnitOfWork(self._engine, write=True) as uow:

@@ -19,7 +19,9 @@ connection of the engine's own pool (same checkout events, so the idle ping stil
 - on SQLite inside a deferred ``BEGIN`` ... ``ROLLBACK``, so all its statements read one
   snapshot, as a read unit of work does.
 
-Only SELECTs run here: the connection is for reading. Driver errors come out as
+Only SELECTs run on a reader. :func:`plain_autocommit` lends the same kind of connection on
+PostgreSQL for one statement that writes and commits on its own (the audit log's store
+function). Driver errors come out as
 SQLAlchemy's (:class:`sqlalchemy.exc.DBAPIError` and its subclasses), and a connection
 the server closed is dropped from the pool, as SQLAlchemy does for its own connections.
 """
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -38,7 +40,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.selectable import CompoundSelect
 
-__all__ = ["PlainConnection", "PlainQuery", "plain_connection", "plain_reader"]
+__all__ = [
+    "PlainConnection",
+    "PlainQuery",
+    "plain_autocommit",
+    "plain_connection",
+    "plain_reader",
+]
 
 _Processor = Callable[[Any], Any]
 
@@ -188,9 +196,21 @@ def _wrapped(conn: PlainConnection, sql: str, bound: Any, exc: Any) -> DBAPIErro
     return cast(DBAPIError, error)
 
 
-@contextmanager
-def plain_reader(engine: Engine) -> Iterator[PlainConnection]:
+def plain_reader(engine: Engine) -> AbstractContextManager[PlainConnection]:
     """A pooled connection of ``engine`` for plain reads, given back to the pool after."""
+    return _lent(engine)
+
+
+def plain_autocommit(engine: Engine) -> AbstractContextManager[PlainConnection]:
+    """PostgreSQL: a pooled connection in autocommit, where each statement commits on its
+    own: for a single statement that writes (one round trip, no ``BEGIN``/``COMMIT``)."""
+    if engine.dialect.name == "sqlite":
+        raise ValueError("plain_autocommit is for PostgreSQL (SQLite writes in a transaction)")
+    return _lent(engine)
+
+
+@contextmanager
+def _lent(engine: Engine) -> Iterator[PlainConnection]:
     dialect = engine.dialect
     pooled = engine.raw_connection()
     dbapi: Any = pooled.driver_connection

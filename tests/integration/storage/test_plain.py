@@ -23,14 +23,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from clientbase.security.actor import Actor
 from clientbase.security.credentials import token_digest
 from clientbase.security.rbac import Scope
-from clientbase.services import access, customers, sign_in
+from clientbase.services import access, audit, customers, sign_in
 from clientbase.services.customers import CustomerFilter
 from clientbase.storage import database
 from clientbase.storage.database import open_engine
-from clientbase.storage.orm import Customer
-from clientbase.storage.plain import PlainQuery, plain_reader
+from clientbase.storage.orm import AuditEntry, Customer
+from clientbase.storage.plain import PlainQuery, plain_autocommit, plain_reader
 from clientbase.storage.unit_of_work import UnitOfWork
 from tests.integration.api.conftest import build_world, score_world
 
@@ -197,3 +198,30 @@ def test_a_connection_closed_by_the_server_is_dropped_from_the_pool(
     assert caught.value.connection_invalidated
     with plain_reader(pg_engine) as conn:
         assert backend.rows(conn)[0][0] != pid
+
+
+def test_plain_autocommit_is_for_postgresql_only(sqlite_url: str) -> None:
+    engine = open_engine(sqlite_url)
+    try:
+        with pytest.raises(ValueError, match="PostgreSQL"):
+            plain_autocommit(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_plain_autocommit_write_commits_on_its_own(pg_engine: Engine, pg_url: str) -> None:
+    """The audit log's store function through a plain connection: stored and chained, and
+    seen at once by another connection, with no COMMIT sent."""
+    entries = audit._postgres_entries([audit._row(Actor.local_operator(), "seen", None, 7, None)])
+    with plain_autocommit(pg_engine) as conn:
+        audit._APPEND_PLAIN.rows(conn, entries=entries)
+    other = open_engine(pg_url)
+    try:
+        with other.connect() as conn:
+            assert conn.execute(select(AuditEntry.action, AuditEntry.entity_id)).all() == [
+                ("seen", "7")
+            ]
+    finally:
+        other.dispose()
+    assert audit.verify(pg_engine).intact
