@@ -35,11 +35,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """
     settings: Settings = app.state.settings
     to_thread.current_default_thread_limiter().total_tokens = settings.threads
-    _freeze_startup_objects()
+    freeze = bool(getattr(app.state, "freeze_startup_objects", False))
+    if freeze:
+        _freeze_startup_objects()
     try:
         yield
     finally:
-        gc.unfreeze()  # an application stopped in a process that goes on (tests, embedding)
+        if freeze:
+            gc.unfreeze()  # an application stopped in a process that goes on
 
 
 def _freeze_startup_objects() -> None:
@@ -58,8 +61,16 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def create_app(settings: Settings, engine: Engine) -> FastAPI:
-    """The application with the API under ``/api/v1``, its error model and request ids."""
+def create_app(
+    settings: Settings, engine: Engine, *, freeze_startup_objects: bool = False
+) -> FastAPI:
+    """The application with the API under ``/api/v1``, its error model and request ids.
+
+    ``freeze_startup_objects``: the process serves this application and nothing else (the
+    server's workers), so its start-up objects are frozen out of the garbage collector's
+    full collections (:func:`_freeze_startup_objects`) while it runs; an application
+    embedded in another program, or one of many in a test run, leaves the collector alone.
+    """
     app = FastAPI(
         lifespan=_lifespan,
         title="clientbase",
@@ -71,6 +82,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.freeze_startup_objects = freeze_startup_objects
     install_error_handling(app)
     errors = {code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422)}
     api = APIRouter(prefix=API_PREFIX, responses=errors)  # type: ignore[arg-type]

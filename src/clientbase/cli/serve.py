@@ -64,7 +64,7 @@ def build_app(settings: Settings) -> FastAPI:
     except BaseException:
         engine.dispose()
         raise
-    app = create_app(settings, engine)
+    app = create_app(settings, engine, freeze_startup_objects=True)
     install(app)
     return app
 
