@@ -42,7 +42,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy import cast as sql_cast
@@ -57,7 +56,12 @@ except ImportError:  # pragma: no cover - Windows
 from clientbase.storage.database import sqlite_path
 from clientbase.storage.orm import AuditEntry
 from clientbase.storage.orm.base import utcnow
-from clientbase.storage.plain import PlainConnection, PlainQuery, plain_autocommit
+from clientbase.storage.plain import (
+    PlainConnection,
+    PlainQuery,
+    plain_autocommit,
+    plain_connection,
+)
 from clientbase.storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -209,8 +213,7 @@ _SET_HASHES = (
     .where(_TABLE.c.id == bindparam("b_id"))
     .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash"))
 )
-_APPEND = text("SELECT clientbase_audit_append(CAST(:entries AS json))")
-_APPEND_PLAIN = PlainQuery(
+_APPEND = PlainQuery(
     select(func.clientbase_audit_append(sql_cast(bindparam("entries", type_=Text), JSON))),
     entries="[]",
 )
@@ -262,9 +265,8 @@ def _write_entries(
         if session.get_bind().dialect.name != "postgresql":
             _insert_then_chain(session, rows)
             return
-        session.execute(_APPEND, {"entries": _postgres_entries(rows)})
-        return
-    _APPEND_PLAIN.rows(session, entries=_postgres_entries(rows))
+        session = plain_connection(session.connection())  # in the session's transaction
+    _APPEND.rows(session, entries=_postgres_entries(rows))
 
 
 def _insert_then_chain(session: Session, rows: list[dict[str, Any]]) -> None:

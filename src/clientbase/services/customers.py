@@ -346,10 +346,11 @@ def _page_query(
     """
     owner_column = _customers.c.owner_id + 0 if dense else None
     stmt = _filtered(_LIST[scope.pseudonymise], scope, flt, run_id, owner_column)
+    runtime = {"run_id": 0}
     if paged:
         stmt = stmt.where(_customers.c.id > bindparam("after"))
-        return PlainQuery(stmt.limit(limit + 1), run_id=0, after=0)
-    return PlainQuery(stmt.limit(limit + 1), run_id=0)
+        runtime["after"] = 0
+    return PlainQuery(stmt.limit(limit + 1), **runtime)
 
 
 def _dense(engine: Engine, scope: Scope, total: int, newest: int) -> bool:
@@ -422,9 +423,9 @@ def list_customers(
         total = _totals.get(engine, key, lambda: _count(engine, scope, flt, run_id))
         dense = _dense(engine, scope, total, newest)
         query = _page_query(scope, flt, run_id, dense, after is not None, limit)
-        params = (
-            {"run_id": run_id or -1} if after is None else {"run_id": run_id or -1, "after": after}
-        )
+        params = {"run_id": run_id or -1}
+        if after is not None:
+            params["after"] = after
         rows = query.rows(conn, **params)
         items = [CustomerView(*row) for row in rows[:limit]]
         page = CustomerPage(

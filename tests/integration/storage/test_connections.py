@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, delete, func, insert, select, text
@@ -83,36 +83,22 @@ def test_sqlite_reads_keep_one_snapshot(sqlite_url: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    engine = open_engine(pg_url, pool_size=1, max_overflow=0)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _kill_pooled_connection(engine: Engine, pg_url: str) -> None:
-    """Terminate, from another connection, the server process of the pool's one connection."""
+def _kill_pooled_connection(engine: Engine, terminate: Callable[[int], None]) -> None:
+    """Terminate the server process of the pool's one connection."""
     with engine.connect() as conn:
-        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
-    admin = open_engine(pg_url)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        admin.dispose()
+        pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    terminate(pid)  # back in the pool first, as an idle connection
 
 
 @pytest.mark.postgres
 def test_an_idle_connection_closed_by_the_server_is_replaced_unseen(
-    pg_engine: Engine, pg_url: str, monkeypatch: pytest.MonkeyPatch
+    pg_engine: Engine, terminate_backend: Callable[[int], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
-    _kill_pooled_connection(pg_engine, pg_url)
+    _kill_pooled_connection(pg_engine, terminate_backend)
     with UnitOfWork(pg_engine, read_only=True) as uow:
         assert uow.session.scalar(text("SELECT 1")) == 1
-    _kill_pooled_connection(pg_engine, pg_url)
+    _kill_pooled_connection(pg_engine, terminate_backend)
     with UnitOfWork(pg_engine, write=True) as uow:
         assert uow.session.scalar(text("SELECT 2")) == 2
         uow.commit()
@@ -124,13 +110,13 @@ def test_an_idle_connection_closed_by_the_server_is_replaced_unseen(
 
 @pytest.mark.postgres
 def test_a_connection_back_from_use_a_moment_ago_is_not_pinged(
-    pg_engine: Engine, pg_url: str, monkeypatch: pytest.MonkeyPatch
+    pg_engine: Engine, terminate_backend: Callable[[int], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The policy's trade-off, stated: a connection returned within the idle time is handed
     out unchecked, so if the server closed it in that moment its next statement fails, and
     the pool then drops its connections: the unit of work after that works again."""
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 3600.0)
-    _kill_pooled_connection(pg_engine, pg_url)
+    _kill_pooled_connection(pg_engine, terminate_backend)
     with pytest.raises(OperationalError), UnitOfWork(pg_engine, read_only=True) as uow:
         uow.session.scalar(text("SELECT 1"))
     with UnitOfWork(pg_engine, read_only=True) as uow:

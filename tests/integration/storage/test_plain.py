@@ -3,7 +3,7 @@ no transaction on PostgreSQL, SQLAlchemy's errors, and dead connections dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,15 +140,6 @@ def test_plain_reads_on_sqlite_keep_one_snapshot(sqlite_url: str) -> None:
         engine.dispose()
 
 
-@pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    engine = open_engine(pg_url, pool_size=1, max_overflow=0)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
 @pytest.mark.postgres
 def test_plain_reads_on_postgres_run_without_a_transaction(pg_engine: Engine) -> None:
     """Each statement is its own transaction; the connection goes back to the pool as it
@@ -179,7 +170,9 @@ def test_a_driver_error_is_sqlalchemys_and_hides_the_parameters(engine: Engine) 
 
 @pytest.mark.postgres
 def test_a_connection_closed_by_the_server_is_dropped_from_the_pool(
-    pg_engine: Engine, pg_url: str, monkeypatch: pytest.MonkeyPatch
+    pg_engine: Engine,
+    terminate_backend: Callable[[int], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Handed out unpinged (returned a moment ago) and dead: the read fails with the
     connection marked invalid, and the next read gets a new connection."""
@@ -187,12 +180,7 @@ def test_a_connection_closed_by_the_server_is_dropped_from_the_pool(
     backend = PlainQuery(select(func.pg_backend_pid()))
     with plain_reader(pg_engine) as conn:
         pid = backend.rows(conn)[0][0]
-    admin = open_engine(pg_url)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        admin.dispose()
+    terminate_backend(pid)
     with pytest.raises(DBAPIError) as caught, plain_reader(pg_engine) as conn:
         backend.rows(conn)
     assert caught.value.connection_invalidated
@@ -215,7 +203,7 @@ def test_a_plain_autocommit_write_commits_on_its_own(pg_engine: Engine, pg_url: 
     seen at once by another connection, with no COMMIT sent."""
     entries = audit._postgres_entries([audit._row(Actor.local_operator(), "seen", None, 7, None)])
     with plain_autocommit(pg_engine) as conn:
-        audit._APPEND_PLAIN.rows(conn, entries=entries)
+        audit._APPEND.rows(conn, entries=entries)
     other = open_engine(pg_url)
     try:
         with other.connect() as conn:
